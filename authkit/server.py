@@ -1,0 +1,228 @@
+"""Running a variant as a real gunicorn server, the same way for every variant.
+
+Everything that could make one variant faster than another for reasons other than its auth
+design is fixed here, once: worker class, threads, keep-alive, limits, logging. Tests,
+``authkit serve`` and ``authkit compare`` all start servers through this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from authkit.services import PrivatePostgres, PrivateRedis, free_port, wait_for_port
+from authkit.variants import Variant
+
+#: One gunicorn configuration for every variant (fairness). ``gthread`` keeps connections
+#: alive; the ``sync`` worker closes the connection after every response, which doubles the
+#: load generator's cost per request and would hide the servers' differences.
+WORKER_CLASS = "gthread"
+THREADS = 4
+KEEP_ALIVE_SECONDS = 5
+DEFAULT_WORKERS = 2
+
+
+def gunicorn_argv(variant: Variant, port: int, workers: int = DEFAULT_WORKERS) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", variant.wsgi,
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers),
+        "--worker-class", WORKER_CLASS,
+        "--threads", str(THREADS),
+        "--keep-alive", str(KEEP_ALIVE_SECONDS),
+        "--graceful-timeout", "5",
+        "--timeout", "30",
+        "--no-control-socket",  # gunicorn 27 would otherwise want a socket in $HOME
+        "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def server_settings(workers: int = DEFAULT_WORKERS) -> dict[str, object]:
+    """The server configuration, for reports."""
+    return {
+        "server": "gunicorn",
+        "worker_class": WORKER_CLASS,
+        "workers": workers,
+        "threads": THREADS,
+        "keep_alive_seconds": KEEP_ALIVE_SECONDS,
+    }
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Stores:
+    """The stores a run uses: private ones started here, or the user's from the environment."""
+
+    redis_url: str = ""
+    database_url: str = ""
+    redis: PrivateRedis | None = None
+    postgres: PrivatePostgres | None = None
+    sqlite_dir: Path | None = None
+    owned: list[object] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, redis: bool = False, postgres: bool = False) -> Stores:
+        """Start what is needed and not already given by ``REDIS_URL`` / ``DATABASE_URL``."""
+        stores = cls(
+            redis_url=os.environ.get("REDIS_URL", ""),
+            database_url=os.environ.get("DATABASE_URL", ""),
+        )
+        try:
+            if redis and not stores.redis_url:
+                stores.redis = PrivateRedis().start()
+                stores.redis_url = stores.redis.url
+            if postgres and not stores.database_url:
+                stores.postgres = PrivatePostgres().start()
+                stores.database_url = stores.postgres.url
+        except BaseException:
+            stores.close()
+            raise
+        return stores
+
+    def sqlite_path(self) -> Path:
+        """The SQLite file for database variants run without PostgreSQL (one per run)."""
+        if self.sqlite_dir is None:
+            self.sqlite_dir = Path(tempfile.mkdtemp(prefix="authkit-sqlite-"))
+        return self.sqlite_dir / "authkit.sqlite3"
+
+    def close(self) -> None:
+        if self.sqlite_dir is not None:
+            shutil.rmtree(self.sqlite_dir, ignore_errors=True)
+        for server in (self.redis, self.postgres):
+            if server is not None:
+                server.cleanup()
+
+
+def variant_env(
+    variant: Variant,
+    stores: Stores,
+    database: str = "sqlite",
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment a variant's processes run with."""
+    env = dict(os.environ)
+    env.update(variant.env)
+    env["AUTHKIT_VARIANT"] = variant.name
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(project_root()), env.get("PYTHONPATH")]))
+    if stores.redis_url:
+        env["REDIS_URL"] = stores.redis_url
+    if variant.store == "database":
+        if database == "postgres":
+            env["DATABASE_URL"] = stores.database_url
+        else:
+            env.pop("DATABASE_URL", None)
+            env.setdefault("SQLITE_PATH", str(stores.sqlite_path()))
+    if not env.get("SECRET_KEY"):
+        # One random key for every worker of this run (a key per worker would make one
+        # worker refuse another's sessions and tokens).
+        env["SECRET_KEY"] = secrets.token_urlsafe(48)
+    env.update(extra or {})
+    return env
+
+
+def prepare(variant: Variant, env: dict[str, str]) -> None:
+    """Run the variant's set-up (migrations, seed users) in a child with its environment."""
+    module, func = variant.prepare.split(":")
+    subprocess.run(
+        [sys.executable, "-c", f"import {module} as m; m.{func}()"],
+        env=env,
+        check=True,
+        cwd=project_root(),
+    )
+
+
+@dataclass
+class VariantServer:
+    """One gunicorn process tree serving one variant on 127.0.0.1."""
+
+    variant: Variant
+    env: dict[str, str]
+    workers: int = DEFAULT_WORKERS
+    port: int = 0
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> VariantServer:
+        self.port = self.port or free_port()
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            gunicorn_argv(self.variant, self.port, self.workers),
+            env=self.env,
+            cwd=project_root(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        if log is not subprocess.DEVNULL:
+            log.close()
+        wait_for_port(self.port, timeout=timeout, proc=self.proc)
+        self._wait_until_answering(timeout)
+        return self
+
+    def _wait_until_answering(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(requests.RequestException):
+                requests.get(self.url + "/products", timeout=2)
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.variant.name} did not answer on {self.url}")
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn master and its workers (for CPU accounting)."""
+        if self.proc is None:
+            return []
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        except OSError:
+            children = ""
+        return [self.proc.pid, *(int(pid) for pid in children.split())]
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@contextlib.contextmanager
+def serving(
+    variant: Variant,
+    stores: Stores,
+    database: str = "sqlite",
+    extra_env: dict[str, str] | None = None,
+    workers: int = DEFAULT_WORKERS,
+    port: int = 0,
+    log_path: Path | None = None,
+) -> Iterator[VariantServer]:
+    """Prepare and serve ``variant`` for the duration of a ``with`` block."""
+    env = variant_env(variant, stores, database, extra_env)
+    prepare(variant, env)
+    server = VariantServer(variant, env, workers=workers, port=port, log_path=log_path)
+    try:
+        yield server.start()
+    finally:
+        server.stop()

@@ -1,0 +1,261 @@
+"""Private Redis and PostgreSQL servers on free loopback ports, in a temporary directory.
+
+The kit never touches the servers on the standard ports (6379, 5432): those may hold
+somebody's data. Instead it starts its own, which the tests may kill and restart at will,
+and removes them afterwards. ``REDIS_URL`` / ``DATABASE_URL`` skip all of this.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REDIS_PACKAGE = "redis-server"
+POSTGRES_PACKAGE = "postgresql"
+
+
+class ServiceError(RuntimeError):
+    """A private server could not be found, installed or started."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 15.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise ServiceError(f"process exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise ServiceError(f"nothing listened on 127.0.0.1:{port} after {timeout:.0f}s")
+
+
+def _postgres_bin_dirs() -> list[str]:
+    versions = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"),
+        key=lambda p: int(p.split("/")[-2]) if p.split("/")[-2].isdigit() else 0,
+        reverse=True,
+    )
+    return versions
+
+
+def find_binary(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    for directory in [*_postgres_bin_dirs(), "/usr/sbin", "/usr/local/sbin"]:
+        candidate = os.path.join(directory, name)
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _can_apt_install() -> bool:
+    return os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def ensure_binaries(redis: bool = False, postgres: bool = False) -> None:
+    """Make sure the server binaries exist: apt-get them as root on Debian/Ubuntu, else explain."""
+    wanted = []
+    if redis and not find_binary("redis-server"):
+        wanted.append(REDIS_PACKAGE)
+    if postgres and not (find_binary("initdb") and find_binary("postgres")):
+        wanted.append(POSTGRES_PACKAGE)
+    if not wanted:
+        return
+    if not _can_apt_install():
+        raise ServiceError(
+            "authkit needs " + " and ".join(wanted) + ". Install them with your package manager "
+            f"(Debian/Ubuntu: sudo apt-get install -y {' '.join(wanted)}; macOS: brew install "
+            "redis postgresql), or point REDIS_URL / DATABASE_URL at servers you run yourself."
+        )
+    print(f"authkit: installing {' '.join(wanted)} with apt-get", file=sys.stderr)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *wanted], check=True, env=env)
+
+
+class PrivateRedis:
+    """A redis-server of our own, with an append-only file (fsync every second).
+
+    The append-only file is what lets a revocation (the JWT denylist) or a session survive a
+    restart of Redis; every variant gets the same configuration, so the comparison is fair.
+    """
+
+    def __init__(self, workdir: Path | None = None, port: int | None = None) -> None:
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="authkit-redis-"))
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> PrivateRedis:
+        ensure_binaries(redis=True)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        argv = [
+            find_binary("redis-server") or "redis-server",
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--protected-mode", "yes",
+            "--dir", str(self.workdir),
+            "--save", "",
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            "--daemonize", "no",
+            "--logfile", str(self.workdir / "redis.log"),
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
+        wait_for_port(self.port, proc=self.proc)
+        return self
+
+    def stop(self) -> None:
+        """Stop cleanly (Redis flushes its append-only file)."""
+        _terminate(self.proc)
+        self.proc = None
+
+    def kill(self) -> None:
+        """Crash it: SIGKILL, as an outage would."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of our own, initialised in a temporary directory.
+
+    PostgreSQL refuses to run as root, and CI runs as root, so as root the cluster is
+    created and run by the ``postgres`` system account.
+    """
+
+    def __init__(self, workdir: Path | None = None, port: int | None = None) -> None:
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="authkit-pg-"))
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self.database = "authkit"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    def _run_as(self) -> dict[str, object]:
+        if os.geteuid() != 0:
+            return {}
+        try:
+            import pwd
+
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            raise ServiceError(
+                "running as root, PostgreSQL needs an unprivileged account: create a "
+                "'postgres' user (the postgresql package does) or run as a normal user"
+            ) from None
+        return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+
+    def start(self) -> PrivatePostgres:
+        ensure_binaries(postgres=True)
+        run_as = self._run_as()
+        data = self.workdir / "data"
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        if run_as:
+            os.chown(self.workdir, run_as["user"], run_as["group"])
+        if not (data / "PG_VERSION").exists():
+            subprocess.run(
+                [find_binary("initdb") or "initdb", "-D", str(data), "-U", "postgres",
+                 "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"],
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **run_as,
+            )  # fmt: skip
+        argv = [
+            find_binary("postgres") or "postgres",
+            "-D", str(data),
+            "-p", str(self.port),
+            "-k", str(self.workdir),
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", "max_connections=200",
+            "-c", "track_counts=on",
+        ]  # fmt: skip
+        log = open(self.workdir / "postgres.log", "ab")  # noqa: SIM115 - owned by the child
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            **run_as,
+        )  # fmt: skip
+        log.close()
+        wait_for_port(self.port, proc=self.proc)
+        self._create_database()
+        return self
+
+    def _create_database(self) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with psycopg.connect(
+                    f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True
+                ) as conn:
+                    exists = conn.execute(
+                        "SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)
+                    ).fetchone()
+                    if not exists:
+                        conn.execute(f'CREATE DATABASE "{self.database}"')
+                    return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        # SIGINT is PostgreSQL's "fast" shutdown: abort transactions, write a checkpoint.
+        _terminate(self.proc, sig=signal.SIGINT)
+        self.proc = None
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # immediate shutdown, like a crash
+            self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _terminate(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -1,0 +1,137 @@
+"""Every variant of the kit and what it declares about its own behaviour: in one place.
+
+The contract suite asserts what is declared here, and the comparison report prints it as
+the behaviour matrix, so a difference between variants is a tested fact, not prose. To add
+a variant, add an entry: a WSGI app, the auth style its clients use, and its declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+Style = Literal["session", "bearer"]
+Store = Literal["redis", "database"]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """What a variant promises; each field is checked by the contract suite."""
+
+    #: When a credential stops working after ``POST /logout``.
+    revocation: Literal["immediate", "at_expiry"]
+    #: When other devices' credentials stop working after ``POST /logout-all``.
+    logout_all: Literal["immediate", "at_expiry"]
+    #: Whether unsafe cookie-authenticated requests need ``X-CSRF-Token``.
+    csrf: Literal["required", "not_needed"]
+    #: Whether the cart is still there after logging out and back in.
+    cart_survives_logout: bool
+    #: Whether a credential issued before a restart of the store still works after it
+    #: (the kit's private Redis keeps an append-only file, fsync every second).
+    survives_store_restart: bool
+    #: What ``GET /me`` answers while the store is down: 200 or 503 ``store_unavailable``.
+    me_while_store_down: Literal["ok", "store_unavailable"]
+    #: The storage round trips one authenticated ``GET /me`` costs (Redis commands or SQL
+    #: statements), as established by the variant's focused tests.
+    store_calls_per_read: int
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    #: gunicorn's ``module:callable`` for the WSGI app.
+    wsgi: str
+    style: Style
+    store: Store
+    behaviour: Behaviour
+    #: ``module:function`` run once before the server starts (migrations, seed users).
+    prepare: str
+    #: Extra environment for this variant (e.g. the JWT mode).
+    env: dict[str, str] = field(default_factory=dict)
+    #: Which databases the variant can run on (only for ``store="database"``).
+    databases: tuple[str, ...] = ()
+
+    def declarations(self) -> dict[str, object]:
+        return {"style": self.style, "store": self.store, **asdict(self.behaviour)}
+
+
+VARIANTS: dict[str, Variant] = {
+    v.name: v
+    for v in [
+        Variant(
+            name="flask-sessions",
+            wsgi="flask_sessions.wsgi:app",
+            style="session",
+            store="redis",
+            prepare="flask_sessions.users:seed_users",
+            behaviour=Behaviour(
+                revocation="immediate",
+                logout_all="immediate",
+                csrf="required",
+                cart_survives_logout=False,
+                survives_store_restart=True,
+                me_while_store_down="store_unavailable",
+                store_calls_per_read=1,
+            ),
+        ),
+        Variant(
+            name="django-sessions",
+            wsgi="django_sessions.wsgi:application",
+            style="session",
+            store="database",
+            databases=("sqlite", "postgres"),
+            prepare="django_sessions.setup:prepare",
+            behaviour=Behaviour(
+                revocation="immediate",
+                logout_all="immediate",
+                csrf="required",
+                cart_survives_logout=False,
+                survives_store_restart=True,
+                me_while_store_down="store_unavailable",
+                store_calls_per_read=2,
+            ),
+        ),
+        Variant(
+            name="jwt-stateless",
+            wsgi="jwt_api.wsgi:app",
+            style="bearer",
+            store="redis",
+            prepare="jwt_api.users:seed_users",
+            env={"JWT_MODE": "stateless"},
+            behaviour=Behaviour(
+                revocation="at_expiry",
+                logout_all="at_expiry",
+                csrf="not_needed",
+                cart_survives_logout=True,
+                survives_store_restart=True,
+                me_while_store_down="ok",
+                store_calls_per_read=0,
+            ),
+        ),
+        Variant(
+            name="jwt-denylist",
+            wsgi="jwt_api.wsgi:app",
+            style="bearer",
+            store="redis",
+            prepare="jwt_api.users:seed_users",
+            env={"JWT_MODE": "denylist"},
+            behaviour=Behaviour(
+                revocation="immediate",
+                logout_all="immediate",
+                csrf="not_needed",
+                cart_survives_logout=True,
+                survives_store_restart=True,
+                me_while_store_down="store_unavailable",
+                store_calls_per_read=1,
+            ),
+        ),
+    ]
+}
+
+
+def get_variant(name: str) -> Variant:
+    try:
+        return VARIANTS[name]
+    except KeyError:
+        known = ", ".join(VARIANTS)
+        raise SystemExit(f"unknown variant {name!r}; known variants: {known}") from None

@@ -1,0 +1,102 @@
+"""JSON plumbing for the Flask variants: error envelopes, security headers, strict bodies.
+
+``flask-sessions`` and ``jwt-*`` differ in auth, not in how they speak JSON, so this is
+shared. Flask answers errors with HTML pages by default; every one of them is replaced by
+the contract's envelope here, and no response ever carries a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from shared.bodies import check_body_size, parse_json_object
+from shared.errors import STORE_RETRY_AFTER_SECONDS, ApiError, error_body
+from shared.settings import MAX_BODY_BYTES
+
+_CODE_BY_HTTP_STATUS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+#: Endpoints whose answers are public and the same for everyone, so caches may keep them.
+PUBLIC_ENDPOINTS = frozenset({"products", "health"})
+
+
+def error_response(error: ApiError) -> Response:
+    response = jsonify(error.body())
+    response.status_code = error.status
+    if error.code == "store_unavailable":
+        response.headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
+    return response
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object body, parsed strictly (see :mod:`shared.bodies`)."""
+    check_body_size(request.content_length)
+    return parse_json_object(request.get_data(cache=False), request.content_type)
+
+
+def install(app: Flask, store_errors: tuple[type[BaseException], ...]) -> None:
+    """Give ``app`` the contract's error envelope, body limit and headers.
+
+    ``store_errors`` are the exceptions that mean "the store is down or too slow"; they
+    answer 503 ``store_unavailable`` wherever they are raised, including while Flask opens
+    or saves a session (Flask reports those as a 500 wrapping the original exception).
+    """
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False  # keep the contract's field order, and skip the sorting work
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        code = _CODE_BY_HTTP_STATUS.get(status, "bad_request" if status < 500 else "internal_error")
+        message = {
+            "not_found": "No such resource.",
+            "method_not_allowed": f"{request.method} is not allowed here.",
+            "payload_too_large": f"Request bodies are limited to {MAX_BODY_BYTES} bytes.",
+        }.get(code, error.description or "Bad request.")
+        response = jsonify(error_body(code, message))
+        response.status_code = status
+        for name, value in error.get_headers():
+            if name.lower() == "allow":
+                response.headers["Allow"] = value
+        return response
+
+    for store_error in store_errors:
+        app.register_error_handler(store_error, _store_unavailable)
+
+    @app.errorhandler(InternalServerError)
+    def _internal_error(error: InternalServerError) -> Response:
+        original = getattr(error, "original_exception", None)
+        if isinstance(original, ApiError):
+            return error_response(original)
+        if store_errors and isinstance(original, store_errors):
+            return _store_unavailable(original)
+        response = jsonify(error_body("internal_error", "Something went wrong on our side."))
+        response.status_code = 500
+        return response
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        if request.endpoint not in PUBLIC_ENDPOINTS or response.status_code >= 400:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _store_unavailable(_error: BaseException) -> Response:
+    return error_response(
+        ApiError("store_unavailable", "The store is unavailable; try again shortly.")
+    )

@@ -1,0 +1,95 @@
+"""Settings shared by every variant, read from the environment once at start-up.
+
+One set of names configures every variant, so ``SECRET_KEY=... authkit serve X`` means the
+same thing whichever X is. Unsafe values are refused at start-up rather than discovered later.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import warnings
+from dataclasses import dataclass
+
+MIN_SECRET_KEY_BYTES = 32
+#: Request bodies above this size are refused with 413 by every variant.
+MAX_BODY_BYTES = 16 * 1024
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or unsafe; the server must not start."""
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    try:
+        number = int(value) if value else default
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, not {value!r}") from exc
+    if number <= 0:
+        raise SettingsError(f"{name} must be positive, not {number}")
+    return number
+
+
+def secret_key_from_env() -> str:
+    """``SECRET_KEY``, refused if shorter than 32 bytes (RFC 7518 §3.2 for HS256).
+
+    With none set, a random key is made for this process and a warning says so: sessions
+    and tokens then die with the process. ``authkit serve`` sets one key for all workers.
+    """
+    key = os.environ.get("SECRET_KEY", "")
+    if not key:
+        warnings.warn(
+            "SECRET_KEY is not set: using a random key for this process only. "
+            "Set SECRET_KEY (32+ bytes) to keep sessions and tokens valid across restarts.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return secrets.token_urlsafe(48)
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise SettingsError(
+            f"SECRET_KEY is {len(key.encode())} bytes; at least {MIN_SECRET_KEY_BYTES} are required."
+        )
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret_key: str
+    redis_url: str
+    database_url: str
+    cookie_secure: bool
+    session_idle_seconds: int
+    session_absolute_seconds: int
+    access_ttl_seconds: int
+    refresh_ttl_seconds: int
+    store_timeout_seconds: float
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            secret_key=secret_key_from_env(),
+            redis_url=os.environ.get("REDIS_URL", ""),
+            database_url=os.environ.get("DATABASE_URL", ""),
+            cookie_secure=_bool("COOKIE_SECURE"),
+            session_idle_seconds=_int("SESSION_IDLE_SECONDS", 1800),
+            session_absolute_seconds=_int("SESSION_ABSOLUTE_SECONDS", 43200),
+            access_ttl_seconds=_int("ACCESS_TTL_SECONDS", 300),
+            refresh_ttl_seconds=_int("REFRESH_TTL_SECONDS", 86400),
+            store_timeout_seconds=float(os.environ.get("STORE_TIMEOUT_SECONDS", "0.5")),
+        )
+
+    def require_redis_url(self) -> str:
+        if not self.redis_url:
+            raise SettingsError(
+                "REDIS_URL is not set. Run the variant with `authkit serve`, which starts a "
+                "private Redis, or point REDIS_URL at your own."
+            )
+        return self.redis_url
