@@ -26,8 +26,8 @@ _CODE_BY_HTTP_STATUS = {
     429: "rate_limited",
 }
 
-#: Endpoints whose answers are public and the same for everyone, so caches may keep them.
-PUBLIC_ENDPOINTS = frozenset({"products", "health"})
+#: Paths whose answers are public and the same for everyone, so caches may keep them.
+PUBLIC_PATHS = frozenset({"/products", "/health"})
 
 
 def error_response(error: ApiError) -> Response:
@@ -91,7 +91,7 @@ def install(app: Flask, store_errors: tuple[type[BaseException], ...]) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers["X-Content-Type-Options"] = "nosniff"
-        if request.endpoint not in PUBLIC_ENDPOINTS or response.status_code >= 400:
+        if request.path not in PUBLIC_PATHS or response.status_code >= 400:
             response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -1,0 +1,30 @@
+"""The ``authkit`` command: serve a variant, manage private stores, verify, compare.
+
+Each subcommand is a thin layer over a module that does the work, so the same code runs
+from the command line, from the tests and from ``authkit compare``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="authkit", description="Server-side sessions vs JWT, measured on your machine."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in ("authkit.serve", "authkit.services_cli", "authkit.verify", "authkit.compare.cli"):
+        try:
+            importlib.import_module(module).register(commands)
+        except ModuleNotFoundError as exc:  # a part still being built must not break the rest
+            if exc.name != module:
+                raise
+    args = parser.parse_args(argv)
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
