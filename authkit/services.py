@@ -142,6 +142,13 @@ class PrivateRedis:
         self.stop()
         self.start()
 
+    def pause(self) -> None:
+        """Freeze it (SIGSTOP): connections stay open but nothing answers, like a stalled server."""
+        _signal_group(self.proc, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        _signal_group(self.proc, signal.SIGCONT)
+
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -245,6 +252,13 @@ class PrivatePostgres:
         self.stop()
         self.start()
 
+    def pause(self) -> None:
+        """Freeze it (SIGSTOP): connections stay open but nothing answers, like a stalled server."""
+        _signal_group(self.proc, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        _signal_group(self.proc, signal.SIGCONT)
+
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -259,3 +273,9 @@ def _terminate(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen | None, sig: int) -> None:
+    """Signal a server and its children (PostgreSQL's backends) through its process group."""
+    if proc is not None and proc.poll() is None:
+        os.killpg(proc.pid, sig)

@@ -1,0 +1,103 @@
+"""The contract's JSON error envelope for every error Django can produce.
+
+Django answers errors with HTML pages (or, for 405, an empty body). These views replace them:
+``handler400``/``403``/``404``/``500`` in ``urls.py``, ``CSRF_FAILURE_VIEW`` in settings, and
+:func:`error_response` for ``shared.errors.ApiError`` raised by the views.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
+from django.http import HttpRequest, JsonResponse
+
+from shared.errors import STORE_RETRY_AFTER_SECONDS, ApiError, store_unavailable
+from shared.settings import MAX_BODY_BYTES
+
+
+def error_response(error: ApiError) -> JsonResponse:
+    response = JsonResponse(error.body(), status=error.status)
+    if error.code == "store_unavailable":
+        response["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
+    return response
+
+
+def store_unavailable_response() -> JsonResponse:
+    return error_response(store_unavailable())
+
+
+def unauthenticated_response() -> JsonResponse:
+    return error_response(ApiError("unauthenticated", "Authentication required."))
+
+
+def csrf_failed_response(reason: str = "") -> JsonResponse:
+    # Django's reason ("CSRF token missing.", "Origin checking failed ...") helps the client
+    # developer and reveals nothing the client did not send.
+    message = f"CSRF check failed: {reason}" if reason else "CSRF check failed."
+    return error_response(ApiError("csrf_failed", message))
+
+
+def method_not_allowed_response(method: str, allowed: Iterable[str]) -> JsonResponse:
+    response = error_response(ApiError("method_not_allowed", f"{method} is not allowed here."))
+    response["Allow"] = ", ".join(sorted(allowed))
+    return response
+
+
+def payload_too_large_response() -> JsonResponse:
+    return error_response(
+        ApiError("payload_too_large", f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
+    )
+
+
+def response_for_status(status: int) -> JsonResponse:
+    """A generic envelope for an error response some Django component produced as HTML."""
+    code = {
+        401: "unauthenticated",
+        403: "csrf_failed",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+        429: "rate_limited",
+        503: "store_unavailable",
+    }.get(status, "bad_request" if status < 500 else "internal_error")
+    messages = {"not_found": "No such resource.", "internal_error": "Something went wrong."}
+    return error_response(ApiError(code, messages.get(code, "The request failed.")))
+
+
+# -- Django's error handlers (wired in urls.py and settings.CSRF_FAILURE_VIEW) --------------
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    # RequestDataTooBig is a SuspiciousOperation, which Django answers with 400; the
+    # contract says 413. SessionInterrupted (the session was deleted by a concurrent logout
+    # while this request ran) stays a 400.
+    if isinstance(exception, RequestDataTooBig):
+        return payload_too_large_response()
+    return error_response(ApiError("bad_request", "The request could not be understood."))
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return csrf_failed_response()
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(ApiError("not_found", "No such resource."))
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    # Django calls this inside its ``except`` block, so the exception is still in flight.
+    # An unreachable database is not our bug: 503, so clients retry, never a 500.
+    exception = sys.exc_info()[1]
+    if isinstance(exception, DatabaseError):
+        return store_unavailable_response()
+    if isinstance(exception, ApiError):
+        return error_response(exception)
+    return error_response(ApiError("internal_error", "Something went wrong on our side."))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    return csrf_failed_response(reason)

@@ -1,0 +1,116 @@
+"""The contract's endpoints as plain Django JSON views.
+
+Every view needs a logged-in user unless marked ``@login_not_required`` (Django 5.1's
+``LoginRequiredMiddleware``, answering 401 here), and every unsafe one passes Django's
+``CsrfViewMiddleware`` (header ``X-CSRF-Token``, secret kept in the session) unless marked
+``@csrf_exempt``. Errors are raised as ``shared.errors.ApiError`` and rendered by the
+middleware.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.views.decorators.csrf import csrf_exempt
+
+from django_sessions.api import allow, json_body
+from django_sessions.session_store import SessionVanished
+from shared.bodies import require_string_fields
+from shared.cart import add_line, parse_add_item, remove_line, render_cart
+from shared.catalog import PRODUCTS
+from shared.errors import ApiError, unauthenticated
+
+VARIANT = "django-sessions"
+#: Session key of the cart: product id -> quantity.
+CART_KEY = "cart"
+
+
+@login_not_required
+@allow("GET")
+def health(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:  # DatabaseError -> 503 via the middleware
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "variant": VARIANT})
+
+
+@login_not_required
+@allow("GET")
+def products(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"products": PRODUCTS})
+
+
+@login_not_required
+@allow("GET")
+def csrf(request: HttpRequest) -> JsonResponse:
+    """The session's CSRF token; starts an anonymous session (and cookie) if there is none.
+
+    ``get_token`` returns a freshly masked copy of the session's secret each time (BREACH
+    defence); every masked copy is valid for the session's life.
+    """
+    return JsonResponse({"csrf_token": get_token(request)})
+
+
+# Login is exempt from the token (a first-time visitor has no session to hold one). Login
+# CSRF is still blocked: the body must be application/json (a cross-site form cannot send
+# that without a CORS preflight, which this API never grants), Sec-Fetch-Site: cross-site is
+# refused by ApiAccessMiddleware, and the cookie is SameSite=Lax.
+@csrf_exempt
+@login_not_required
+@allow("POST")
+def login_view(request: HttpRequest) -> JsonResponse:
+    username, password = require_string_fields(json_body(request), "username", "password")
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        raise ApiError("invalid_credentials", "Wrong username or password.")
+    # login() gives the session a new key (the pre-login key is deleted: fixation defence),
+    # stores the user's session auth hash, and rotates the CSRF secret.
+    login(request, user)
+    request.session.mark_login()
+    return JsonResponse({"username": user.get_username(), "csrf_token": get_token(request)})
+
+
+@allow("GET")
+def me(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"username": request.user.get_username()})
+
+
+@allow("GET")
+def cart(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(render_cart(request.session.get(CART_KEY, {})))
+
+
+@allow("POST")
+def add_cart_item(request: HttpRequest) -> JsonResponse:
+    product_id, quantity = parse_add_item(json_body(request))
+    try:
+        with request.session.locked() as session:
+            session[CART_KEY] = add_line(session.get(CART_KEY, {}), product_id, quantity)
+    except SessionVanished:  # logged out by a concurrent request
+        raise unauthenticated() from None
+    return JsonResponse(render_cart(request.session[CART_KEY]))
+
+
+@allow("DELETE")
+def remove_cart_item(request: HttpRequest, product_id: str) -> JsonResponse:
+    try:
+        with request.session.locked() as session:
+            session[CART_KEY] = remove_line(session.get(CART_KEY, {}), product_id)
+    except SessionVanished:
+        raise unauthenticated() from None
+    return JsonResponse(render_cart(request.session[CART_KEY]))
+
+
+@allow("POST")
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)  # deletes the session row; SessionMiddleware expires the cookie
+    return HttpResponse(status=204)
+
+
+@allow("POST")
+def logout_all(request: HttpRequest) -> HttpResponse:
+    request.user.end_all_sessions()  # every other session fails its auth hash check
+    logout(request)
+    return HttpResponse(status=204)

@@ -1,0 +1,24 @@
+"""User records for both JWT modes: argon2id hashes in one Redis hash (shared layout)."""
+
+from __future__ import annotations
+
+import redis
+
+from jwt_api.store import connect
+from shared import redis_users
+from shared.passwords import verify_password
+from shared.settings import Settings
+
+
+def seed_users() -> None:
+    """The registry's prepare hook: store the seed users' hashes (``SEED_LOAD_USERS``)."""
+    client = connect(Settings.from_env())
+    try:
+        redis_users.seed(client)
+    finally:
+        client.close()
+
+
+def check_password(client: redis.Redis, username: str, password: str) -> bool:
+    """True for the right password; unknown users cost the same (a dummy hash is checked)."""
+    return verify_password(redis_users.password_hash(client, username), password)

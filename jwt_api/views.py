@@ -1,0 +1,128 @@
+"""The HTTP API of the contract, for both JWT modes (the mode lives in the services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, request
+
+from jwt_api.auth import authenticate
+from jwt_api.services import services
+from jwt_api.tokens import REFRESH, InvalidToken, TokenPair
+from jwt_api.users import check_password
+from shared.bodies import check_body_size, parse_json_object, require_string_fields
+from shared.cart import MAX_QUANTITY, parse_add_item, render_cart
+from shared.catalog import PRODUCTS
+from shared.errors import ApiError, unauthenticated
+from shared.flask_api import json_body
+
+
+def _token_response(username: str, pair: TokenPair) -> dict[str, Any]:
+    return {
+        "username": username,
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "token_type": "Bearer",
+        "expires_in": pair.expires_in,
+    }
+
+
+def _no_content() -> Response:
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response
+
+
+def _optional_json_body() -> None:
+    """Logout needs no body; one that is sent must still be JSON (415/400/413 otherwise)."""
+    check_body_size(request.content_length)
+    raw = request.get_data(cache=False)
+    if raw:
+        parse_json_object(raw, request.content_type)
+
+
+def health() -> dict[str, str]:
+    # Both modes need Redis for logins and carts, so both report it (503 when it is down).
+    found = services()
+    found.redis.ping()
+    return {"status": "ok", "variant": found.config.variant_name}
+
+
+def products() -> dict[str, Any]:
+    return {"products": PRODUCTS}
+
+
+def login() -> dict[str, Any]:
+    username, password = require_string_fields(json_body(), "username", "password")
+    found = services()
+    if not check_password(found.redis, username, password):
+        raise ApiError("invalid_credentials", "Wrong username or password.")
+    generation = found.revocation.generation(username)
+    return _token_response(username, found.tokens.issue_pair(username, generation))
+
+
+def refresh() -> dict[str, Any]:
+    """Exchange a refresh token for a new pair in the same family (rotation)."""
+    (token,) = require_string_fields(json_body(), "refresh_token")
+    found = services()
+    try:
+        claims = found.tokens.verify(token, REFRESH)
+    except InvalidToken:
+        raise unauthenticated() from None
+    found.revocation.exchange_refresh(claims)  # denylist: once only, reuse kills the family
+    pair = found.tokens.issue_pair(
+        claims.username, claims.generation, family=claims.family, auth_time=claims.auth_time
+    )
+    return _token_response(claims.username, pair)
+
+
+def me() -> dict[str, str]:
+    return {"username": authenticate().username}
+
+
+def get_cart() -> dict[str, Any]:
+    username = authenticate().username
+    return render_cart(services().carts.get(username))
+
+
+def add_cart_item() -> dict[str, Any]:
+    username = authenticate().username
+    product_id, quantity = parse_add_item(json_body())
+    return render_cart(services().carts.add(username, product_id, quantity, MAX_QUANTITY))
+
+
+def remove_cart_item(product_id: str) -> dict[str, Any]:
+    username = authenticate().username
+    return render_cart(services().carts.remove(username, product_id))
+
+
+def logout() -> Response:
+    claims = authenticate()
+    _optional_json_body()
+    services().revocation.revoke_family(claims)  # stateless: nothing to do, nothing stored
+    return _no_content()
+
+
+def logout_all() -> Response:
+    claims = authenticate()
+    _optional_json_body()
+    services().revocation.revoke_all(claims.username)  # stateless: nothing to do
+    return _no_content()
+
+
+def register(app: Flask) -> None:
+    """Routes on the app itself (no blueprint), so endpoint names match shared.flask_api."""
+    routes = [
+        ("/health", health, ["GET"]),
+        ("/products", products, ["GET"]),
+        ("/login", login, ["POST"]),
+        ("/token/refresh", refresh, ["POST"]),
+        ("/me", me, ["GET"]),
+        ("/cart", get_cart, ["GET"]),
+        ("/cart/items", add_cart_item, ["POST"]),
+        ("/cart/items/<product_id>", remove_cart_item, ["DELETE"]),
+        ("/logout", logout, ["POST"]),
+        ("/logout-all", logout_all, ["POST"]),
+    ]
+    for rule, view, methods in routes:
+        app.add_url_rule(rule, view.__name__, view, methods=methods, provide_automatic_options=False)

@@ -1,0 +1,131 @@
+"""What a store outage does: fail closed with 503, never a 500 or a hang, then recover.
+
+Each test gets servers *and stores* of its own, because it kills the store. Redis is
+killed with SIGKILL (a crash); PostgreSQL gets an immediate shutdown. The private Redis
+keeps an append-only file synced every second, so the tests wait just over a second after
+the last acknowledged write before crashing it: the write must then survive.
+"""
+
+from __future__ import annotations
+
+import time
+
+import requests
+
+from tests.clients import ApiClient
+from tests.contract.test_public import assert_json_error
+from tests.targets import Fleet, Target, only_targets, stoppable_store
+
+#: Generous bound on how long a request may take while the store is down or frozen:
+#: the variants use 0.5 s store timeouts, so this only catches a hung worker.
+BOUND = 5
+
+
+def _store(target: Target):  # noqa: ANN202 - a PrivateRedis or a PrivatePostgres
+    stores = target.stores  # type: ignore[attr-defined]
+    return stores.redis if target.variant.store == "redis" else stores.postgres
+
+
+def _wait_healthy(target: Target) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(target.url + "/health", timeout=BOUND).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the variant did not recover after the store came back")
+
+
+def _assert_unavailable(response: requests.Response) -> None:
+    assert_json_error(response, 503, "store_unavailable")
+    assert response.headers.get("Retry-After")
+
+
+def _check_outage(target: Target, client: ApiClient) -> None:
+    _assert_unavailable(requests.get(target.url + "/health", timeout=BOUND))
+    me = client.get("/me", timeout=BOUND)
+    if target.declaration("me_while_store_down") == "ok":
+        assert me.status_code == 200
+    else:
+        _assert_unavailable(me)
+    _assert_unavailable(client.get("/cart", timeout=BOUND))
+    _assert_unavailable(client.add_item("sku-001", 1))
+    login = target.client().post(
+        "/login", json={"username": "bob", "password": "bob-pass-123"}, timeout=BOUND
+    )
+    _assert_unavailable(login)
+    assert "Set-Cookie" not in login.headers, "no credential may be issued while down"
+    assert "access_token" not in login.text
+    # Public data needs no store.
+    assert requests.get(target.url + "/products", timeout=BOUND).status_code == 200
+
+
+@only_targets(stoppable_store)
+def test_store_crash_then_recovery(target_id: str, fleet: Fleet) -> None:
+    with fleet.start_dedicated(target_id) as target:
+        client, revoked = target.client(), target.client()
+        assert client.login("alice", "alice-pass-123").status_code == 200
+        assert client.add_item("sku-002", 3).status_code == 200
+        assert revoked.login("user0001", "pw-0001").status_code == 200
+        revoked_credential = revoked.credential()
+        assert revoked.logout().status_code == 204
+        time.sleep(1.2)  # past the append-only file's one-second fsync window
+
+        _store(target).kill()
+        try:
+            _check_outage(target, client)
+        finally:
+            _store(target).start()
+        _wait_healthy(target)
+
+        if target.declaration("survives_store_restart"):
+            assert client.get("/me").status_code == 200
+            items = client.get("/cart").json()["items"]
+            assert [(i["product_id"], i["quantity"]) for i in items] == [("sku-002", 3)]
+        if target.declaration("revocation") == "immediate":
+            replay = revoked.replay(revoked_credential)
+            assert replay.get("/me").status_code == 401, "a revocation must survive a restart"
+        fresh = target.client()
+        assert fresh.login("bob", "bob-pass-123").status_code == 200
+        assert fresh.add_item("sku-003", 1).status_code == 200
+
+
+@only_targets(stoppable_store)
+def test_stalled_store_answers_503_without_hanging(target_id: str, fleet: Fleet) -> None:
+    with fleet.start_dedicated(target_id) as target:
+        client = target.client()
+        assert client.login("alice", "alice-pass-123").status_code == 200
+        _store(target).pause()
+        try:
+            started = time.monotonic()
+            _assert_unavailable(client.get("/cart", timeout=BOUND))
+            _assert_unavailable(client.add_item("sku-001", 1))
+            elapsed = time.monotonic() - started
+        finally:
+            _store(target).resume()
+        print(f"{target_id}: two requests against a frozen store took {elapsed:.2f}s")
+        _wait_healthy(target)
+        assert client.get("/me").status_code == 200
+        assert client.add_item("sku-001", 1).status_code == 200
+
+
+@only_targets(stoppable_store)
+def test_two_instances_share_one_store(target_id: str, fleet: Fleet) -> None:
+    """Log in on one instance, use the credential on the other, log out on the first."""
+    with fleet.start_dedicated(target_id) as first:
+        with fleet.start_dedicated(target_id, stores=first.stores) as second:  # type: ignore[attr-defined]
+            one = first.client()
+            assert one.login("alice", "alice-pass-123").status_code == 200
+            other = one.replay(one.credential())
+            other.base_url = second.url
+            assert other.get("/me").json() == {"username": "alice"}
+            assert other.add_item("sku-004", 2).status_code == 200
+            assert one.get("/cart").json()["items"][0]["quantity"] == 2
+            credential = one.credential()
+            assert one.logout().status_code == 204
+            replay = one.replay(credential)
+            replay.base_url = second.url
+            if first.declaration("revocation") == "immediate":
+                assert replay.get("/me").status_code == 401

@@ -1,0 +1,96 @@
+"""Logout and logout-all: what happens to a credential afterwards is what the variant declares.
+
+This is the difference people argue about most: a session ID dies with its server-side
+record, a stateless JWT lives until it expires. Each variant declares ``revocation`` and
+``logout_all`` in ``authkit/variants.py``; these tests hold it to that.
+"""
+
+from __future__ import annotations
+
+from tests.clients import ApiClient, BearerClient
+from tests.contract.test_public import assert_json_error
+from tests.targets import Target
+
+
+def _still_works(client: ApiClient) -> bool:
+    status = client.get("/me").status_code
+    assert status in (200, 401), status
+    return status == 200
+
+
+def test_logout_answers_204_and_ends_the_login_for_this_client(logged_in: ApiClient) -> None:
+    response = logged_in.logout()
+    assert response.status_code == 204
+    assert response.content == b""
+    if logged_in.style == "session":  # the browser is told to drop the cookie
+        assert (
+            "Max-Age=0" in response.headers["Set-Cookie"]
+            or "1970" in response.headers["Set-Cookie"]
+        )
+        assert logged_in.get("/me").status_code == 401
+
+
+def test_logout_needs_a_credential(client: ApiClient) -> None:
+    assert_json_error(client.logout(), 401, "unauthenticated")
+    assert_json_error(client.logout_all(), 401, "unauthenticated")
+
+
+def test_credential_replayed_after_logout(target: Target, logged_in: ApiClient) -> None:
+    before = logged_in.credential()
+    assert logged_in.logout().status_code == 204
+    replayed = logged_in.replay(before)
+    if target.declaration("revocation") == "immediate":
+        assert_json_error(replayed.get("/me"), 401, "unauthenticated")
+        assert_json_error(replayed.get("/cart"), 401, "unauthenticated")
+    else:  # at_expiry: the token is still good until its exp claim
+        assert replayed.get("/me").status_code == 200
+
+
+def test_refresh_token_after_logout(target: Target, logged_in: ApiClient) -> None:
+    if not isinstance(logged_in, BearerClient):
+        return  # session variants have no refresh token; their replay is tested above
+    before = logged_in.credential()
+    logged_in.logout()
+    response = logged_in.replay(before).refresh()
+    expected = 401 if target.declaration("revocation") == "immediate" else 200
+    assert response.status_code == expected, response.text
+
+
+def test_logout_all_ends_every_login_of_the_user(target: Target, user: tuple[str, str]) -> None:
+    phone, laptop, other_user = target.client(), target.client(), target.client()
+    assert phone.login(*user).status_code == 200
+    assert laptop.login(*user).status_code == 200
+    assert other_user.login("bob", "bob-pass-123").status_code == 200
+    phone_credential = phone.credential()
+    assert laptop.logout_all().status_code == 204
+    if target.declaration("logout_all") == "immediate":
+        assert not _still_works(phone.replay(phone_credential))
+        assert not _still_works(laptop)
+    else:
+        assert _still_works(phone.replay(phone_credential))
+    assert _still_works(other_user), "logout-all must not touch other users"
+    fresh = target.client()
+    assert fresh.login(*user).status_code == 200
+    assert _still_works(fresh), "a login right after logout-all must work"
+
+
+def test_cart_after_logout_and_login_again(target: Target, user: tuple[str, str]) -> None:
+    client = target.client()
+    client.login(*user)
+    client.add_item("sku-010", 3)
+    client.logout()
+    client = target.client()
+    client.login(*user)
+    items = client.get("/cart").json()["items"]
+    if target.declaration("cart_survives_logout"):
+        assert [(i["product_id"], i["quantity"]) for i in items] == [("sku-010", 3)]
+    else:
+        assert items == []
+
+
+def test_one_logout_does_not_end_another_device(target: Target, user: tuple[str, str]) -> None:
+    phone, laptop = target.client(), target.client()
+    phone.login(*user)
+    laptop.login(*user)
+    assert phone.logout().status_code == 204
+    assert _still_works(laptop)

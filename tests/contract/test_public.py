@@ -1,0 +1,62 @@
+"""The public face of every variant: health, catalogue, and errors for bad URLs and methods."""
+
+from __future__ import annotations
+
+import requests
+
+from shared.catalog import PRODUCTS
+from tests.targets import Target
+
+
+def assert_json_error(response: requests.Response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.headers.get("X-Content-Type-Options") == "nosniff"
+    body = response.json()
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert "Traceback" not in response.text
+    return body
+
+
+def test_health_names_the_variant(target: Target) -> None:
+    response = requests.get(target.url + "/health", timeout=5)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    if target.variant:
+        assert body["variant"] == target.variant.name
+
+
+def test_products_lists_the_shared_catalogue(target: Target) -> None:
+    response = requests.get(target.url + "/products", timeout=5)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    products = response.json()["products"]
+    assert len(products) >= 20
+    assert products == PRODUCTS
+    assert all(type(p["price_cents"]) is int for p in products)
+
+
+def test_unknown_path_is_a_json_404(target: Target) -> None:
+    assert_json_error(requests.get(target.url + "/no-such-thing", timeout=5), 404, "not_found")
+
+
+def test_wrong_method_is_a_json_405_with_allow(target: Target) -> None:
+    for method, path, allowed in [
+        ("PUT", "/me", "GET"),
+        ("DELETE", "/products", "GET"),
+        ("GET", "/login", "POST"),
+        ("GET", "/logout", "POST"),
+        ("GET", "/cart/items", "POST"),
+    ]:
+        response = requests.request(method, target.url + path, timeout=5)
+        assert_json_error(response, 405, "method_not_allowed")
+        assert allowed in {m.strip() for m in response.headers["Allow"].split(",")}
+
+
+def test_state_is_never_changed_by_get(target: Target) -> None:
+    """A GET to a state-changing endpoint is refused, never acted upon (matrix C.23)."""
+    for path in ("/logout", "/logout-all", "/cart/items"):
+        assert requests.get(target.url + path, timeout=5).status_code == 405

@@ -1,0 +1,189 @@
+"""The servers the contract suite runs against: started by the suite, or given by URL.
+
+A *target* is one variant on one store configuration (``django-sessions[postgres]``),
+served by real gunicorn processes over real HTTP. The suite starts each target once per
+test session and shares it between tests; tests that stop stores or need special settings
+start their own with :meth:`Fleet.start_dedicated`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pytest
+import requests
+
+from authkit.server import Stores, VariantServer, serving
+from authkit.variants import VARIANTS, Variant
+from tests.clients import CLIENTS, ApiClient
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Load users seeded for tests: enough for each test to log in as a user of its own.
+SEEDED_USERS = 400
+#: Test settings every started server gets.
+TEST_ENV = {"SEED_LOAD_USERS": str(SEEDED_USERS)}
+
+
+def target_ids() -> list[str]:
+    """Every variant x database combination whose code is present in this checkout."""
+    ids = []
+    for variant in VARIANTS.values():
+        if importlib.util.find_spec(variant.wsgi.split(".")[0]) is None:
+            continue
+        if variant.store == "database":
+            ids.extend(f"{variant.name}[{db}]" for db in variant.databases)
+        else:
+            ids.append(variant.name)
+    return ids
+
+
+def parse_target_id(target_id: str) -> tuple[Variant, str]:
+    name, _, rest = target_id.partition("[")
+    return VARIANTS[name], rest.rstrip("]") or "sqlite"
+
+
+@dataclass
+class Target:
+    id: str
+    url: str
+    style: str
+    variant: Variant | None
+    database: str | None = None
+    managed: bool = True
+    declared: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.variant.name if self.variant else "external"
+
+    def client(self) -> ApiClient:
+        return CLIENTS[self.style](self.url)
+
+    def declaration(self, key: str) -> Any:
+        """What the variant declares about ``key``; skips (saying why) when it declares nothing."""
+        if key not in self.declared:
+            pytest.skip(f"{self.id} declares no {key!r}: pass --target-variant to check it")
+        return self.declared[key]
+
+    def require_managed(self) -> None:
+        if not self.managed:
+            pytest.skip("needs servers and stores that the suite starts itself, not --target-url")
+
+
+class Fleet:
+    """Starts targets on first use and stops everything at the end of the test session."""
+
+    def __init__(self) -> None:
+        self.stores: Stores | None = None
+        self._postgres_stores: Stores | None = None
+        self._servers: dict[str, Target] = {}
+        self._stack = contextlib.ExitStack()
+        self._next_redis_db = 0
+
+    def _shared_stores(self, database: str) -> Stores:
+        if self.stores is None:
+            self.stores = Stores.start(redis=True)
+            self._stack.callback(self.stores.close)
+        if database == "postgres" and not self.stores.database_url:
+            pg = Stores.start(postgres=True)
+            self._stack.callback(pg.close)
+            self.stores.postgres, self.stores.database_url = pg.postgres, pg.database_url
+        return self.stores
+
+    def get(self, target_id: str) -> Target:
+        if target_id not in self._servers:
+            variant, database = parse_target_id(target_id)
+            stores = self._shared_stores(database)
+            # Each Redis variant gets its own database number, so their keys never meet.
+            env = dict(TEST_ENV)
+            if variant.store == "redis":
+                env["REDIS_URL"] = stores.redis_url.rsplit("/", 1)[0] + f"/{self._next_redis_db}"
+                self._next_redis_db += 1
+            server = self._stack.enter_context(
+                serving(variant, stores, database=database, extra_env=env)
+            )
+            self._servers[target_id] = _target(target_id, server, variant, database)
+        return self._servers[target_id]
+
+    @contextlib.contextmanager
+    def start_dedicated(
+        self,
+        target_id: str,
+        extra_env: dict[str, str] | None = None,
+        stores: Stores | None = None,
+    ) -> Iterator[Target]:
+        """A server of its own (own stores unless given), for tests that break things."""
+        variant, database = parse_target_id(target_id)
+        own = stores is None
+        if stores is None:
+            stores = Stores.start(redis=variant.store == "redis", postgres=database == "postgres")
+        try:
+            with serving(
+                variant, stores, database=database, extra_env={**TEST_ENV, **(extra_env or {})}
+            ) as server:
+                target = _target(target_id, server, variant, database)
+                target.stores = stores  # type: ignore[attr-defined]
+                target.server = server  # type: ignore[attr-defined]
+                yield target
+        finally:
+            if own:
+                stores.close()
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def _target(target_id: str, server: VariantServer, variant: Variant, database: str) -> Target:
+    return Target(
+        id=target_id,
+        url=server.url,
+        style=variant.style,
+        variant=variant,
+        database=database if variant.store == "database" else None,
+        declared=variant.declarations(),
+    )
+
+
+def external_target(url: str, style: str | None, variant_name: str | None) -> Target:
+    """A server somebody else runs: its declarations come from the registry, if named."""
+    if variant_name is None:
+        with contextlib.suppress(requests.RequestException, ValueError, KeyError):
+            variant_name = requests.get(url + "/health", timeout=5).json()["variant"]
+    variant = VARIANTS.get(variant_name or "")
+    if style is None:
+        if variant is None:
+            raise pytest.UsageError("--target-style is needed for a variant the registry lacks")
+        style = variant.style
+    return Target(
+        id="external",
+        url=url.rstrip("/"),
+        style=style,
+        variant=variant,
+        managed=False,
+        declared=variant.declarations() if variant else {"style": style},
+    )
+
+
+def only_targets(predicate: Callable[[str], bool]) -> Callable[[F], F]:
+    """Limit a ``target_id`` test to the targets ``predicate`` accepts (see conftest)."""
+
+    def mark(test: F) -> F:
+        test.target_filter = predicate  # type: ignore[attr-defined]
+        return test
+
+    return mark
+
+
+def session_style(target_id: str) -> bool:
+    return parse_target_id(target_id)[0].style == "session"
+
+
+def stoppable_store(target_id: str) -> bool:
+    """Targets whose store is a server that can go down (not an SQLite file)."""
+    variant, database = parse_target_id(target_id)
+    return variant.store == "redis" or database == "postgres"
