@@ -72,7 +72,9 @@ class Stores:
     redis: PrivateRedis | None = None
     postgres: PrivatePostgres | None = None
     sqlite_dir: Path | None = None
-    owned: list[object] = field(default_factory=list)
+    #: One key per run, shared by every server on these stores: two instances must accept
+    #: each other's sessions and tokens. ``SECRET_KEY`` from the environment wins.
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
 
     @classmethod
     def start(cls, redis: bool = False, postgres: bool = False) -> Stores:
@@ -127,9 +129,7 @@ def variant_env(
             env.pop("DATABASE_URL", None)
             env.setdefault("SQLITE_PATH", str(stores.sqlite_path()))
     if not env.get("SECRET_KEY"):
-        # One random key for every worker of this run (a key per worker would make one
-        # worker refuse another's sessions and tokens).
-        env["SECRET_KEY"] = secrets.token_urlsafe(48)
+        env["SECRET_KEY"] = stores.secret_key
     env.update(extra or {})
     return env
 

@@ -7,6 +7,7 @@ and removes them afterwards. ``REDIS_URL`` / ``DATABASE_URL`` skip all of this.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -122,7 +123,13 @@ class PrivateRedis:
             "--daemonize", "no",
             "--logfile", str(self.workdir / "redis.log"),
         ]  # fmt: skip
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,  # it logs to its logfile; an inherited pipe would
+            stderr=subprocess.DEVNULL,  # keep `eval "$(authkit services up)"` waiting
+            start_new_session=True,
+        )
         wait_for_port(self.port, proc=self.proc)
         return self
 
@@ -275,7 +282,23 @@ def _terminate(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout
         proc.wait()
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (PostgreSQL backends call setsid, so killpg misses them)."""
+    found: list[int] = []
+    for task in glob.glob(f"/proc/{pid}/task/*/children"):
+        try:
+            children = [int(c) for c in Path(task).read_text().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child, *_descendants(child)]
+    return found
+
+
 def _signal_group(proc: subprocess.Popen | None, sig: int) -> None:
-    """Signal a server and its children (PostgreSQL's backends) through its process group."""
-    if proc is not None and proc.poll() is None:
-        os.killpg(proc.pid, sig)
+    """Signal a server and all its descendants (PostgreSQL's backends)."""
+    if proc is None or proc.poll() is not None:
+        return
+    for pid in [proc.pid, *_descendants(proc.pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)

@@ -88,6 +88,8 @@ VARIANTS: dict[str, Variant] = {
                 cart_survives_logout=False,
                 survives_store_restart=True,
                 me_while_store_down="store_unavailable",
+                # session SELECT + user SELECT; on PostgreSQL the connection health check
+                # (CONN_HEALTH_CHECKS) adds a ``SELECT 1`` round trip that is not counted.
                 store_calls_per_read=2,
             ),
         ),

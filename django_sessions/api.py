@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
 from shared.bodies import check_body_size, parse_json_object
@@ -32,3 +32,10 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     content_length = request.META.get("CONTENT_LENGTH") or ""
     check_body_size(int(content_length) if content_length.isdigit() else None)
     return parse_json_object(request.body, request.META.get("CONTENT_TYPE"))
+
+
+def no_content() -> HttpResponse:
+    """A 204: no body, hence no ``Content-Type`` (Django would say text/html)."""
+    response = HttpResponse(status=204)
+    del response["Content-Type"]
+    return response

@@ -81,12 +81,15 @@ class ApiAccessMiddleware(LoginRequiredMiddleware):
         allowed = getattr(view_func, "allowed_methods", None)
         if allowed is not None and request.method not in allowed:
             return method_not_allowed_response(request.method or "", allowed)
-        try:
-            refused = super().process_view(request, view_func, view_args, view_kwargs)
-        except DatabaseError:  # the session or user could not be loaded
-            return store_unavailable_response()
-        if refused is not None:
-            return refused
+        # Same decision as LoginRequiredMiddleware.process_view, but public views are decided
+        # first, so they never load the user, and a database outage answers 503.
+        if getattr(view_func, "login_required", True):
+            try:
+                authenticated = request.user.is_authenticated
+            except DatabaseError:  # the session or the user could not be loaded
+                return store_unavailable_response()
+            if not authenticated:
+                return self.handle_no_permission(request, view_func)
         if (
             request.method not in SAFE_METHODS
             and request.headers.get("Sec-Fetch-Site") == "cross-site"

@@ -12,9 +12,11 @@ from shared.settings import Settings, SettingsError
 Mode = Literal["stateless", "denylist"]
 MODES: tuple[Mode, ...] = ("stateless", "denylist")
 
-#: Clock skew tolerated on ``exp``, ``nbf`` and ``iat``. Servers behind one load balancer
-#: are NTP-synchronised to well under a second; 5 s absorbs a stray drift without keeping
-#: an expired token alive for long (every second of leeway is a second of extra life).
+#: Clock skew tolerated on ``nbf`` and ``iat``: a token minted by another instance whose
+#: clock runs a little ahead must not be refused as "not yet valid". Instances behind one
+#: load balancer are NTP-synchronised to well under a second; 5 s absorbs a stray drift.
+#: ``exp`` and the absolute session deadline get no leeway (see ``TokenService.verify``):
+#: leeway there would only add life to tokens that logout cannot reach.
 LEEWAY_SECONDS = 5
 
 

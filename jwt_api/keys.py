@@ -153,5 +153,7 @@ def key_set_from_env(secret_key: str, env: Mapping[str, str] | None = None) -> K
             raise SettingsError("JWT_ALGORITHM=EdDSA needs JWT_PRIVATE_KEY (PEM text or a path)")
         current = ed25519_key(private)
     else:
-        raise SettingsError(f"JWT_ALGORITHM must be one of {SUPPORTED_ALGORITHMS}, not {algorithm!r}")
+        raise SettingsError(
+            f"JWT_ALGORITHM must be one of {SUPPORTED_ALGORITHMS}, not {algorithm!r}"
+        )
     return KeySet.of(current, previous_keys_from_env(env.get("JWT_PREVIOUS_KEYS", "")))

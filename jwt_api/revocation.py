@@ -112,6 +112,7 @@ class DenylistRevocation:
         return int(self.client.get(f"{PREFIX}generation:{username}") or 0)
 
     def _seconds_left(self, expires_at: float) -> int:
+        # The leeway is a margin for instances whose clocks lag Redis's a little.
         return max(1, math.ceil(expires_at + self.leeway - self.clock()))
 
     def _family_seconds_left(self, claims: Claims) -> int:

@@ -125,4 +125,6 @@ def register(app: Flask) -> None:
         ("/logout-all", logout_all, ["POST"]),
     ]
     for rule, view, methods in routes:
-        app.add_url_rule(rule, view.__name__, view, methods=methods, provide_automatic_options=False)
+        app.add_url_rule(
+            rule, view.__name__, view, methods=methods, provide_automatic_options=False
+        )

@@ -31,7 +31,7 @@ from locust import between, constant, constant_throughput, events
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
-from loadtests.journey import SCENARIO_TASKS, BearerTokenUser, CookieSessionUser  # noqa: E402
+from loadtests.journey import SCENARIO_TASKS, BearerTokenUser, CookieSessionUser
 
 MEASURE_START = "AUTHKIT-MEASURE-START"
 MEASURE_END = "AUTHKIT-MEASURE-END"
@@ -72,11 +72,24 @@ def _arguments(parser: Any) -> None:
 
 
 @events.init.add_listener
-def _configure(environment: Any, **_kwargs: Any) -> None:
+def _on_init(environment: Any, **_kwargs: Any) -> None:
+    if environment.parsed_options is None:  # used as a library: leave the classes alone
+        return
+    _configure(environment)
+    if os.environ.get("AUTHKIT_MEASURE"):
+        _MeasuredWindow(environment).install()
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Any, **_kwargs: Any) -> None:
+    # Again at the start of each test: the web UI may have changed the custom parameters.
+    if environment.parsed_options is not None:
+        _configure(environment)
+
+
+def _configure(environment: Any) -> None:
     """Keep the user class of the chosen style and give it the scenario's tasks and pace."""
     options = environment.parsed_options
-    if options is None:  # used as a library: leave the classes alone
-        return
     chosen = SessionUser if options.auth_style == "session" else BearerUser
     chosen.tasks = [SCENARIO_TASKS[options.scenario]]
     if options.scenario == "paced":
@@ -85,8 +98,6 @@ def _configure(environment: Any, **_kwargs: Any) -> None:
     elif options.scenario == "steady" and os.environ.get("AUTHKIT_THINK_TIME"):
         chosen.wait_time = between(0, float(os.environ["AUTHKIT_THINK_TIME"]))
     environment.user_classes = [chosen]
-    if os.environ.get("AUTHKIT_MEASURE"):
-        _MeasuredWindow(environment).install()
 
 
 class _MeasuredWindow:

@@ -66,10 +66,3 @@ def _with_header(start_response: Callable[..., Any], value: str) -> Callable[...
         return start_response(status, [*headers, (HEADER, value)], exc_info)
 
     return start
-
-
-def parse_header(value: str | None) -> dict[str, int]:
-    """``select=2,update=1`` -> ``{"select": 2, "update": 1}``; ``none`` -> ``{}``."""
-    if not value or value == "none":
-        return {}
-    return {k: int(v) for k, v in (part.split("=") for part in value.split(","))}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -56,6 +57,10 @@ def seed_password_hashes(count: int | None = None) -> dict[str, str]:
         cached = {}
     missing = [name for name in users if name not in cached]
     if missing:
+        print(
+            f"authkit: hashing {len(missing)} seed passwords with argon2id (once; cached in {path})",
+            file=sys.stderr,
+        )
         workers = max(1, min(len(missing) // 50, os.cpu_count() or 1))
         if workers == 1:
             hashes = [hash_password(users[name]) for name in missing]

@@ -114,7 +114,11 @@ def postgres_activity(url: str) -> dict[str, int]:
 
 def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     keys = set(before) | set(after)
-    return {k: after.get(k, 0) - before.get(k, 0) for k in sorted(keys) if after.get(k, 0) != before.get(k, 0)}
+    return {
+        k: after.get(k, 0) - before.get(k, 0)
+        for k in sorted(keys)
+        if after.get(k, 0) != before.get(k, 0)
+    }
 
 
 def per_request(counts: dict[str, int], requests: int) -> dict[str, float]:

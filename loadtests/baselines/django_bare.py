@@ -22,16 +22,16 @@ if not settings.configured:
         APPEND_SLASH=False,
     )
 
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.http import HttpRequest, HttpResponse, JsonResponse  # noqa: E402
-from django.urls import path  # noqa: E402
-from django.views.decorators.http import require_http_methods  # noqa: E402
+from django.core.wsgi import get_wsgi_application
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.views.decorators.http import require_http_methods
 
-from loadtests.baselines import FIXED_CART, FIXED_USER, LOGIN_BODY, cart_with, cart_without  # noqa: E402
-from shared.bodies import parse_json_object  # noqa: E402
-from shared.cart import parse_add_item, render_cart  # noqa: E402
-from shared.catalog import PRODUCTS  # noqa: E402
-from shared.errors import ApiError  # noqa: E402
+from loadtests.baselines import FIXED_CART, FIXED_USER, LOGIN_BODY, cart_with, cart_without
+from shared.bodies import parse_json_object
+from shared.cart import parse_add_item, render_cart
+from shared.catalog import PRODUCTS
+from shared.errors import ApiError
 
 
 def _json(data: object, status: int = 200, public: bool = False) -> JsonResponse:

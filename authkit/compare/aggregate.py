@@ -1,0 +1,197 @@
+"""From raw cells to what a report shows: medians over rounds, ratios to the baselines,
+and a plain-language reason for each gap.
+
+Everything here is computed from ``results.json`` alone, so ``authkit report`` can render
+an old run again (or two runs side by side) without measuring anything.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from typing import Any
+
+SCENARIO_ORDER = ["steady", "paced", "read", "login", "ceiling"]
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _add(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return None
+    return a + (b or 0.0)
+
+
+def summarise(results: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{target: {scenario: medians over rounds}}`` for the cells without errors."""
+    grouped: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for cell in results.get("cells", []):
+        if cell.get("error") is None and cell.get("requests"):
+            grouped[cell["target"]][cell["scenario"]].append(cell)
+    summary: dict[str, dict[str, dict[str, Any]]] = {}
+    for target, scenarios in grouped.items():
+        summary[target] = {}
+        for scenario, cells in scenarios.items():
+            failures: Counter[str] = Counter()
+            redis_calls: dict[str, list[float]] = defaultdict(list)
+            for cell in cells:
+                failures.update(cell.get("failures_by_status", {}))
+                for name, value in (
+                    cell.get("storage_calls_per_request", {}).get("redis", {}).items()
+                ):
+                    redis_calls[name].append(value)
+            server_cpu = _median([c["server"]["cpu_ms_per_request"] for c in cells])
+            store_cpu = _median([c["store"].get("cpu_ms_per_request") for c in cells])
+            cpu_per_round = [
+                _add(c["server"]["cpu_ms_per_request"], c["store"].get("cpu_ms_per_request"))
+                for c in cells
+            ]
+            summary[target][scenario] = {
+                "rounds": len(cells),
+                "requests": sum(c["requests"] for c in cells),
+                "requests_per_second": _median([c["requests_per_second"] for c in cells]),
+                "p50_ms": _median([c["latency_ms"]["p50"] for c in cells]),
+                "p95_ms": _median([c["latency_ms"]["p95"] for c in cells]),
+                "p99_ms": _median([c["latency_ms"]["p99"] for c in cells]),
+                "server_cpu_ms": server_cpu,
+                "store_cpu_ms": store_cpu,
+                "cpu_ms": _median(cpu_per_round),
+                "cpu_ms_range": [
+                    min(v for v in cpu_per_round if v is not None),
+                    max(v for v in cpu_per_round if v is not None),
+                ]
+                if any(v is not None for v in cpu_per_round)
+                else None,
+                "failures": sum(c["failures"] for c in cells),
+                "failures_by_status": dict(failures),
+                "rss_mb": max(c["server"]["rss_mb"] for c in cells),
+                "redis_calls_per_request": {k: _median(v) for k, v in sorted(redis_calls.items())},
+                "loadgen_core_share": max(c["load_generator"]["core_share"] or 0 for c in cells),
+                "loadgen_saturated": any(c["load_generator"]["saturated"] for c in cells),
+                "logins_per_second": _median([c.get("logins_per_second") for c in cells]),
+                "tool": cells[0].get("tool"),
+            }
+    return summary
+
+
+def ratios(
+    results: dict[str, Any], summary: dict[str, dict[str, dict[str, Any]]]
+) -> dict[str, dict[str, dict[str, float | None]]]:
+    """Each variant's numbers over its framework baseline's, per scenario."""
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
+    for name, target in results["targets"].items():
+        base = target.get("baseline")
+        if target["kind"] != "variant" or not base or base not in summary:
+            continue
+        out[name] = {}
+        for scenario, row in summary.get(name, {}).items():
+            base_row = summary[base].get(scenario)
+            if not base_row:
+                continue
+            out[name][scenario] = {
+                "cpu": _ratio(row["cpu_ms"], base_row["cpu_ms"]),
+                "requests_per_second": _ratio(
+                    row["requests_per_second"], base_row["requests_per_second"]
+                ),
+                "p50": _ratio(row["p50_ms"], base_row["p50_ms"]),
+                "p99": _ratio(row["p99_ms"], base_row["p99_ms"]),
+            }
+    return out
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or not b:
+        return None
+    return a / b
+
+
+def read_calls(target: dict[str, Any], endpoint: str = "GET /me") -> dict[str, float] | None:
+    """Storage calls of one endpoint from the probe, by kind (``redis:getex``, ``sql:select``)."""
+    probe = target.get("probe") or {}
+    row = probe.get("storage_calls", {}).get(endpoint)
+    if row is None:
+        return None
+    calls = {f"redis:{k}": v for k, v in row.get("redis", {}).items()}
+    calls.update({f"sql:{k}": v for k, v in row.get("sql", {}).items()})
+    return calls
+
+
+def describe_calls(calls: dict[str, float] | None) -> str:
+    if calls is None:
+        return "n/a"
+    if not calls:
+        return "none"
+    return " + ".join(
+        f"{value:g} {name.split(':', 1)[1].upper()}" for name, value in sorted(calls.items())
+    )
+
+
+def why(name: str, target: dict[str, Any], ratio: dict[str, Any] | None) -> str:
+    """A short reason for a variant's cost, from its declarations and what was measured."""
+    if target["kind"] != "variant":
+        return "no auth, no store: the framework alone"
+    if target["status"] != "ok":
+        return target.get("failure") or target["status"]
+    decl = target.get("declarations") or {}
+    me = describe_calls(read_calls(target))
+    write = describe_calls(read_calls(target, "POST /cart/items"))
+    if decl.get("style") == "session" and target.get("store") == "redis":
+        text = (
+            f"server-side session in Redis: each authenticated read loads it ({me}); "
+            f"a cart write also saves it ({write}); logout deletes it, so revocation is "
+            "immediate"
+        )
+    elif decl.get("style") == "session":
+        text = (
+            f"Django DB session: each read loads the session row and the user ({me}); "
+            f"a cart write {write}; logout deletes the row: immediate revocation"
+        )
+    elif decl.get("revocation") == "at_expiry":
+        text = (
+            "a signature check only, no store call per read "
+            f"({me}); nothing to look up means logout cannot reach an issued token: it "
+            "stays valid until exp"
+        )
+    else:
+        text = (
+            f"a signature check plus a denylist lookup per read ({me}); the lookup is what "
+            "makes logout immediate"
+        )
+    steady = (ratio or {}).get("steady") or (ratio or {}).get("ceiling")
+    if steady and steady.get("cpu"):
+        text += f"; CPU/request {steady['cpu']:.2f}x its bare baseline"
+    return text
+
+
+def warnings(results: dict[str, Any], summary: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    """What a reader must know before trusting the numbers."""
+    notes: list[str] = []
+    for target, scenarios in summary.items():
+        for scenario, row in scenarios.items():
+            if row["loadgen_saturated"]:
+                notes.append(
+                    f"{target} / {scenario}: the load generator used "
+                    f"{row['loadgen_core_share']:.0%} of its core: it, not the server, limited "
+                    "requests/s. Compare CPU per request instead."
+                )
+    for name, target in results["targets"].items():
+        verification = target.get("verification") or {}
+        if target["status"] == "failed":
+            notes.append(f"{name} failed and has no numbers: {target.get('failure')}")
+        elif target["status"] == "skipped":
+            notes.append(f"{name} was skipped: {target.get('failure')}")
+        elif verification.get("method") == "smoke-check":
+            notes.append(
+                f"{name} was verified by the built-in smoke check only (the contract suite "
+                "authkit.verify.run_contract was not available)."
+            )
+        elif str(verification.get("method", "")).startswith("skipped"):
+            notes.append(f"{name} was not verified (--no-verify).")
+        if target.get("probe_error"):
+            notes.append(f"{name}: the probe failed: {target['probe_error']}")
+    if not results["settings"]["pinning"]["enabled"]:
+        notes.append("processes were not pinned to cores (fewer than 2 usable cores?)")
+    return notes

@@ -1,0 +1,114 @@
+"""The report's charts, drawn with matplotlib and embedded as base64 PNG.
+
+Embedding keeps ``report.html`` one self-contained file that can be mailed or attached to
+an issue. Each function returns ``None`` when there is nothing to draw.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: render to memory only
+import matplotlib.pyplot as plt
+
+COLOURS = {
+    "flask-bare": "#9e9e9e",
+    "django-bare": "#616161",
+    "flask-sessions": "#1f77b4",
+    "django-sessions": "#2ca02c",
+    "jwt-stateless": "#ff7f0e",
+    "jwt-denylist": "#d62728",
+}
+FALLBACK = ["#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+
+
+def colour(name: str, index: int = 0) -> str:
+    return COLOURS.get(name, FALLBACK[index % len(FALLBACK)])
+
+
+def _encode(fig: Any) -> str:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def grouped_bars(
+    title: str,
+    ylabel: str,
+    groups: list[str],
+    series: dict[str, list[float | None]],
+    value_format: str = "{:.2f}",
+    reference: tuple[float, str] | None = None,
+) -> str | None:
+    """Bars per group (e.g. scenario or endpoint), one colour per target."""
+    if not groups or not series or all(v is None for vals in series.values() for v in vals):
+        return None
+    fig, ax = plt.subplots(figsize=(8.5, 3.4))
+    width = 0.8 / max(len(series), 1)
+    for i, (name, values) in enumerate(series.items()):
+        xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
+        heights = [v or 0 for v in values]
+        bars = ax.bar(xs, heights, width * 0.95, label=name, color=colour(name, i))
+        for bar, value in zip(bars, values, strict=True):
+            if value is not None:
+                ax.annotate(
+                    value_format.format(value),
+                    (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom", fontsize=7, xytext=(0, 1),
+                    textcoords="offset points",
+                )  # fmt: skip
+    if reference:
+        ax.axhline(reference[0], color="black", linestyle="--", linewidth=1)
+        ax.annotate(
+            reference[1], (len(groups) - 0.5, reference[0]), ha="right", va="bottom", fontsize=8
+        )
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=8, frameon=False, ncol=min(len(series), 3), loc="upper left",
+              bbox_to_anchor=(1.0, 1.0))  # fmt: skip
+    ax.margins(y=0.15)
+    return _encode(fig)
+
+
+def revocation_chart(windows: dict[str, dict[str, Any]]) -> str | None:
+    """Horizontal bars: seconds an old credential was still accepted, per variant."""
+    if not windows:
+        return None
+    names = list(windows)
+    fig, ax = plt.subplots(figsize=(8.5, 0.6 + 0.55 * len(names)))
+    lifetime = None
+    for i, name in enumerate(names):
+        for offset, kind, hatch in ((-0.18, "logout", ""), (0.18, "logout_all", "//")):
+            row = windows[name].get(kind)
+            if not row:
+                continue
+            lifetime = row["lifetime_seconds"]
+            value = row["window_seconds"]
+            ax.barh(i + offset, value, 0.34, color=colour(name, i), hatch=hatch,
+                    edgecolor="white")  # fmt: skip
+            label = f"{value:.2f} s" + (
+                " (still accepted at end)" if row["still_accepted_at_end"] else ""
+            )
+            ax.annotate(label, (value, i + offset), va="center", fontsize=8, xytext=(3, 0),
+                        textcoords="offset points")  # fmt: skip
+    if lifetime:
+        ax.axvline(lifetime, color="black", linestyle="--", linewidth=1)
+        ax.annotate(f"credential lifetime {lifetime} s", (lifetime, len(names) - 0.5),
+                    ha="right", va="bottom", fontsize=8)  # fmt: skip
+        ax.set_xlim(0, lifetime * 1.35)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlabel(
+        "seconds the old credential was still accepted (solid: logout, hatched: logout-all)"
+    )
+    ax.set_title("Revocation window", fontsize=11, loc="left")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _encode(fig)

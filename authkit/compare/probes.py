@@ -1,0 +1,300 @@
+"""Small sequential measurements, one request at a time, outside the load runs.
+
+- storage calls per endpoint: a store reading before and after each single request, so the
+  count is exact and belongs to that endpoint alone (Redis ``INFO commandstats``; SQL from
+  the ``X-Authkit-Sql`` header of :mod:`loadtests.sqlcount`);
+- credential bytes: what login issues (Set-Cookie vs token JSON) and what each request
+  carries (Cookie vs Authorization);
+- revocation windows: log out (or log out everywhere), then replay the old credential every
+  100 ms until it is refused or its lifetime plus a margin has passed.
+
+These are plain ``requests`` loops rather than Locust: each is one client timing one
+credential, where exact timestamps matter and Locust's aggregate statistics would only get
+in the way.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from authkit.compare.measure import redis_commandstats
+from shared.users import load_user
+
+SQL_HEADER = "X-Authkit-Sql"
+REPLAY_INTERVAL_SECONDS = 0.1
+
+
+def parse_sql_header(value: str | None) -> dict[str, int] | None:
+    """``select=2,update=1`` -> counts; ``none`` -> ``{}``; no header -> ``None``."""
+    if value is None:
+        return None
+    if value == "none":
+        return {}
+    return {k: int(v) for k, v in (part.split("=") for part in value.split(","))}
+
+
+@dataclass
+class Credential:
+    """What a logged-in client holds, for either auth style."""
+
+    style: str
+    cookie: str = ""  # "name=value" of the session cookie
+    csrf_token: str = ""
+    access_token: str = ""
+    refresh_token: str = ""
+    issued: dict[str, int] = field(default_factory=dict)
+
+    def headers(self, unsafe: bool = False) -> dict[str, str]:
+        if self.style == "session":
+            headers = {"Cookie": self.cookie} if self.cookie else {}
+            if unsafe:
+                headers["X-CSRF-Token"] = self.csrf_token
+            return headers
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+    def header_line(self) -> str:
+        """The credential as one ``Name: value`` header (for wrk)."""
+        name, value = next(iter(self.headers().items()), ("X-None", ""))
+        return f"{name}: {value}"
+
+
+def login(url: str, style: str, username: str, password: str, timeout: float = 10) -> Credential:
+    response = requests.post(
+        url + "/login", json={"username": username, "password": password}, timeout=timeout
+    )
+    response.raise_for_status()
+    credential = _credential_from(response, style)
+    if style == "session":
+        set_cookies = response.raw.headers.getlist("Set-Cookie") if response.raw else []
+        credential.issued = {
+            "set_cookie_bytes": sum(len(c) for c in set_cookies),
+            "csrf_token_bytes": len(credential.csrf_token),
+        }
+    else:
+        credential.issued = {
+            "access_token_bytes": len(credential.access_token),
+            "refresh_token_bytes": len(credential.refresh_token),
+        }
+    credential.issued["login_body_bytes"] = len(response.content)
+    return credential
+
+
+def credential_bytes(credential: Credential) -> dict[str, Any]:
+    """Bytes of credential on the wire: issued at login, and sent with each request."""
+
+    def size(headers: dict[str, str]) -> int:
+        return sum(len(f"{name}: {value}\r\n") for name, value in headers.items())
+
+    issued = dict(credential.issued)
+    issued["credential_bytes"] = (
+        issued.get("set_cookie_bytes", 0)
+        + issued.get("csrf_token_bytes", 0)
+        + issued.get("access_token_bytes", 0)
+        + issued.get("refresh_token_bytes", 0)
+    )
+    return {
+        "issued_at_login": issued,
+        "sent_per_read": size(credential.headers()),
+        "sent_per_write": size(credential.headers(unsafe=True)),
+    }
+
+
+@dataclass
+class StoreReader:
+    """Reads the store's own counters (Redis) around one request."""
+
+    redis_url: str | None
+
+    def read(self) -> dict[str, int]:
+        return redis_commandstats(self.redis_url) if self.redis_url else {}
+
+
+def _count_one(
+    reader: StoreReader, send: Callable[[], requests.Response]
+) -> tuple[requests.Response, dict[str, int], dict[str, int] | None]:
+    before = reader.read()
+    response = send()
+    after = reader.read()
+    redis_calls = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    redis_calls = {k: v for k, v in redis_calls.items() if v}
+    return response, redis_calls, parse_sql_header(response.headers.get(SQL_HEADER))
+
+
+#: The requests the probe times, in journey order: (label, method, path, body, unsafe).
+PROBED_REQUESTS: list[tuple[str, str, str, dict[str, Any] | None, bool]] = [
+    ("GET /products", "GET", "/products", None, False),
+    ("GET /me", "GET", "/me", None, False),
+    ("POST /cart/items", "POST", "/cart/items", {"product_id": "sku-003", "quantity": 1}, True),
+    ("GET /cart", "GET", "/cart", None, False),
+    ("DELETE /cart/items/{id}", "DELETE", "/cart/items/sku-003", None, True),
+    ("POST /logout", "POST", "/logout", None, True),
+]
+
+
+def storage_calls_per_endpoint(
+    url: str, style: str, redis_url: str | None, account: int, repeats: int = 5
+) -> dict[str, dict[str, Any]]:
+    """Average storage calls of each endpoint, one request at a time.
+
+    Returns ``{"GET /me": {"redis": {"getex": 1.0}, "sql": {"select": 2.0}, "total": 3.0,
+    "status": 200}, ...}``. ``sql`` is absent when the server was not run through the SQL
+    counter.
+    """
+    reader = StoreReader(redis_url)
+    username, password = load_user(account)
+    redis_totals: dict[str, Counter[str]] = {}
+    sql_totals: dict[str, Counter[str]] = {}
+    samples: Counter[str] = Counter()
+    statuses: dict[str, int] = {}
+
+    def record(name: str, send: Callable[[], requests.Response]) -> requests.Response:
+        response, redis_calls, sql = _count_one(reader, send)
+        redis_totals.setdefault(name, Counter()).update(redis_calls)
+        if sql is not None:
+            sql_totals.setdefault(name, Counter()).update(sql)
+        samples[name] += 1
+        statuses[name] = response.status_code
+        return response
+
+    body = {"username": username, "password": password}
+    for _ in range(repeats):
+        response = record(
+            "POST /login", lambda: requests.post(url + "/login", json=body, timeout=10)
+        )
+        response.raise_for_status()
+        credential = _credential_from(response, style)
+        for name, method, path, payload, unsafe in PROBED_REQUESTS:
+            headers = credential.headers(unsafe=unsafe) if name != "GET /products" else {}
+            record(
+                name,
+                functools.partial(
+                    requests.request, method, url + path, json=payload, headers=headers, timeout=5
+                ),
+            )
+
+    result: dict[str, dict[str, Any]] = {}
+    for name, redis_calls in redis_totals.items():
+        n = samples[name]
+        row: dict[str, Any] = {
+            "redis": {k: round(v / n, 3) for k, v in sorted(redis_calls.items())},
+            "status": statuses[name],
+            "samples": n,
+        }
+        total = sum(row["redis"].values())
+        if name in sql_totals:
+            row["sql"] = {k: round(v / n, 3) for k, v in sorted(sql_totals[name].items())}
+            total += sum(row["sql"].values())
+        row["total"] = round(total, 3)
+        result[name] = row
+    return result
+
+
+def _credential_from(response: requests.Response, style: str) -> Credential:
+    body = response.json()
+    if style == "session":
+        set_cookies = response.raw.headers.getlist("Set-Cookie") if response.raw else []
+        return Credential(
+            style,
+            cookie="; ".join(c.split(";", 1)[0] for c in set_cookies),
+            csrf_token=body.get("csrf_token", ""),
+        )
+    return Credential(
+        style,
+        access_token=body.get("access_token", ""),
+        refresh_token=body.get("refresh_token", ""),
+    )
+
+
+def replay_until_refused(
+    url: str,
+    credential: Credential,
+    revoked_at: float,
+    lifetime: float,
+    margin: float,
+    interval: float = REPLAY_INTERVAL_SECONDS,
+    confirmations: int = 3,
+) -> dict[str, Any]:
+    """Replay ``GET /me`` with a revoked credential every ``interval`` seconds.
+
+    Stops after ``confirmations`` refusals in a row, or at ``lifetime + margin`` seconds
+    after the revocation (so a credential that is never refused cannot keep it running).
+    """
+    deadline = revoked_at + lifetime + margin
+    accepted = 0
+    last_accepted: float | None = None
+    first_refused: float | None = None
+    refused_in_a_row = 0
+    statuses: Counter[str] = Counter()
+    replays = 0
+    while time.monotonic() < deadline and refused_in_a_row < confirmations:
+        sent = time.monotonic()
+        response = requests.get(url + "/me", headers=credential.headers(), timeout=5)
+        replays += 1
+        statuses[str(response.status_code)] += 1
+        if response.status_code == 200:
+            accepted += 1
+            last_accepted = sent - revoked_at
+            refused_in_a_row = 0
+        else:
+            refused_in_a_row += 1
+            if first_refused is None:
+                first_refused = sent - revoked_at
+        time.sleep(max(0.0, sent + interval - time.monotonic()))
+    window = last_accepted or 0.0
+    return {
+        "accepted_replays": accepted,
+        "replays": replays,
+        "statuses": dict(statuses),
+        "window_seconds": round(window, 3),
+        "first_refused_after_seconds": None if first_refused is None else round(first_refused, 3),
+        "still_accepted_at_end": refused_in_a_row == 0 and accepted > 0,
+        "lifetime_seconds": lifetime,
+        "window_fraction_of_lifetime": round(window / lifetime, 3) if lifetime else None,
+        "replay_interval_seconds": interval,
+    }
+
+
+def revocation_windows(
+    url: str,
+    style: str,
+    lifetime: float,
+    accounts: tuple[int, int],
+    margin: float = 2.0,
+) -> dict[str, Any]:
+    """How long an old credential is still accepted after ``/logout`` and ``/logout-all``."""
+    results: dict[str, Any] = {}
+
+    # Log out, then replay the same credential.
+    username, password = load_user(accounts[0])
+    credential = login(url, style, username, password)
+    response = requests.post(url + "/logout", headers=credential.headers(unsafe=True), timeout=5)
+    revoked_at = time.monotonic()
+    results["logout"] = {
+        "revoke_status": response.status_code,
+        **replay_until_refused(url, credential, revoked_at, lifetime, margin),
+    }
+    if style == "bearer":
+        results["logout"]["refresh_after_revocation_status"] = requests.post(
+            url + "/token/refresh", json={"refresh_token": credential.refresh_token}, timeout=5
+        ).status_code
+
+    # Log in on two devices; the second logs out everywhere; replay the first's credential.
+    username, password = load_user(accounts[1])
+    first_device = login(url, style, username, password)
+    second_device = login(url, style, username, password)
+    response = requests.post(
+        url + "/logout-all", headers=second_device.headers(unsafe=True), timeout=5
+    )
+    revoked_at = time.monotonic()
+    results["logout_all"] = {
+        "revoke_status": response.status_code,
+        **replay_until_refused(url, first_device, revoked_at, lifetime, margin),
+    }
+    return results

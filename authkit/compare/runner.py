@@ -1,0 +1,576 @@
+"""The rounds of ``authkit compare``: verify, measure, probe, write ``results.json``.
+
+Fair by construction: one target at a time on the same port, with the same gunicorn
+settings and load accounts; each Locust run warms up before it measures; rounds visit the
+targets in rotating order so drift (thermal, other tenants) hits every target alike; the
+bare baselines run in the same rounds; with two or more usable cores the server and its
+store are pinned to core 0 and the load generator to core 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import os
+import statistics
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from authkit.compare import loadgen, probes
+from authkit.compare import results as results_module
+from authkit.compare.measure import (
+    LOAD_CORE,
+    SERVER_CORE,
+    can_pin,
+    delta,
+    per_request,
+    pin,
+    postgres_activity,
+    read_cpu,
+    redis_commandstats,
+    tree_pids,
+)
+from authkit.compare.targets import Target, importable, select_targets
+from authkit.compare.verification import NONE, verify
+from authkit.server import DEFAULT_WORKERS, Stores, VariantServer, server_settings, serving
+from authkit.services import free_port
+from shared.passwords import hash_parameters
+
+LOAD_SCENARIOS = ["steady", "paced", "read", "login", "ceiling"]
+ALL_SCENARIOS = [*LOAD_SCENARIOS, "revocation"]
+#: Scenarios a baseline takes part in (it has no login worth timing and nothing to revoke).
+BASELINE_SCENARIOS = {"steady", "paced", "read", "ceiling"}
+#: Load users the contract suite may use (tests/targets.py seeds 400).
+CONTRACT_USERS = 400
+
+
+def default_scenarios() -> list[str]:
+    """The default set: the journey closed and paced, login churn, revocation, and the wrk
+    ceiling when wrk is installed (else Locust's ``/me``-only ``read`` run instead)."""
+    return ["steady", "paced", "login", "ceiling" if loadgen.wrk_path() else "read", "revocation"]
+
+
+@dataclass
+class CompareOptions:
+    variants: list[str] | None = None
+    scenarios: list[str] = field(default_factory=default_scenarios)
+    duration: float = 3.5
+    warmup: float = 1.5
+    login_duration: float = 3.0
+    ceiling_duration: float = 2.5
+    users: int = 16
+    login_users: int = 8
+    rounds: int = 2
+    database: str = "sqlite"
+    out: Path | None = None
+    paced_rate: float = 100.0
+    revocation_lifetime: int = 5
+    workers: int = DEFAULT_WORKERS
+    verify: bool = True
+    pin: bool = True
+
+
+@dataclass
+class Step:
+    """One unit of work shown in the progress display, with its time estimate."""
+
+    label: str
+    seconds: float
+
+
+class Progress:
+    """What runs now and how long is left; a no-op by default (tests, quiet runs)."""
+
+    def plan(self, steps: list[Step]) -> None: ...
+
+    def start(self, step: Step) -> None: ...
+
+    def done(self, step: Step) -> None: ...
+
+    def note(self, message: str) -> None: ...
+
+
+def _scenarios_for(target: Target, options: CompareOptions) -> list[str]:
+    wanted = [s for s in options.scenarios if s in LOAD_SCENARIOS]
+    if target.is_baseline:
+        wanted = [s for s in wanted if s in BASELINE_SCENARIOS]
+    return wanted
+
+
+def _cell_estimate(scenario: str, options: CompareOptions) -> float:
+    if scenario == "ceiling":
+        return options.ceiling_duration + 0.2
+    if scenario == "login":
+        return _login_warmup(options) + options.login_duration + 1.4
+    return options.warmup + options.duration + 1.4  # Locust's own start-up
+
+
+def _login_warmup(options: CompareOptions) -> float:
+    """The login run needs little warm-up: its users do not log in before they start."""
+    return min(options.warmup, 1.0)
+
+
+def _revocation_estimate(target: Target, options: CompareOptions) -> float:
+    slow = target.variant.behaviour.revocation == "at_expiry"
+    slow_all = target.variant.behaviour.logout_all == "at_expiry"
+    per_window = options.revocation_lifetime + 2.5
+    return 3 + (per_window if slow else 0.5) + (per_window if slow_all else 0.5)
+
+
+class Comparison:
+    """One ``authkit compare`` run."""
+
+    def __init__(self, options: CompareOptions, progress: Progress | None = None) -> None:
+        self.options = options
+        self.progress = progress or Progress()
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        self.out = Path(options.out or Path("reports") / stamp).resolve()
+        self.targets, self.unknown = select_targets(options.variants)
+        self.status: dict[str, dict[str, Any]] = {}
+        self.cells: list[dict[str, Any]] = []
+        self.pinning = options.pin and can_pin()
+        self.port = free_port()
+        # The contract suite logs in as user0000..user0399 (and leaves carts behind);
+        # the load users come after them, the probe's accounts last.
+        self.first_load_user = CONTRACT_USERS
+        self.seed_count = CONTRACT_USERS + max(options.users, options.login_users) + 4
+        self.started = time.monotonic()
+        self.timeline: list[list[Any]] = []
+
+    # -- bookkeeping ---------------------------------------------------------------
+    def _record_target(self, target: Target) -> None:
+        variant = target.variant
+        self.status[target.name] = {
+            "kind": target.kind,
+            "framework": target.framework,
+            "baseline": target.baseline,
+            "style": variant.style,
+            "store": variant.store,
+            "wsgi": variant.wsgi,
+            "declarations": None if target.is_baseline else variant.declarations(),
+            "status": "pending",
+            "failure": None,
+            "verification": None,
+            "probe": None,
+            "revocation": None,
+        }
+
+    def _fail(self, target: Target, reason: str) -> None:
+        self.status[target.name]["status"] = "failed"
+        self.status[target.name]["failure"] = reason
+        self.progress.note(f"[red]{target.name} failed:[/red] {reason}")
+
+    def _active(self, target: Target) -> bool:
+        return self.status[target.name]["status"] in {"pending", "ok"}
+
+    # -- the run -------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "logs").mkdir(exist_ok=True)
+        for target in self.targets:
+            self._record_target(target)
+            if not target.is_baseline and not importable(target.variant):
+                self.status[target.name]["status"] = "skipped"
+                self.status[target.name]["failure"] = "its code is not importable (not built yet?)"
+            elif (
+                target.variant.store == "database"
+                and target.variant.databases
+                and self.options.database not in target.variant.databases
+            ):
+                self.status[target.name]["status"] = "skipped"
+                self.status[target.name]["failure"] = f"does not run on {self.options.database}"
+        if self.pinning:
+            os.sched_setaffinity(0, {LOAD_CORE})  # children inherit; servers are moved to 0
+        self.progress.plan(self._plan())
+        needs_redis = any(t.variant.store == "redis" for t in self.targets if self._active(t))
+        needs_pg = self.options.database == "postgres" and any(
+            t.variant.store == "database" for t in self.targets if self._active(t)
+        )
+        stores = Stores.start(redis=needs_redis, postgres=needs_pg)
+        try:
+            if self.pinning:
+                for server in (stores.redis, stores.postgres):
+                    if server is not None and server.proc is not None:
+                        pin(tree_pids(server.proc.pid), SERVER_CORE)
+            for round_index in range(self.options.rounds):
+                self._round(round_index, stores)
+            # Probes after the rounds: only verified variants get numbers.
+            for target in self.targets:
+                if not target.is_baseline and self._active(target):
+                    self._probe(target, stores)
+        finally:
+            stores.close()
+            if self.pinning:
+                with contextlib.suppress(OSError):
+                    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+        for info in self.status.values():
+            if info["status"] == "pending":
+                info["status"] = "ok"
+        document = self._document()
+        results_module.save(document, self.out)
+        return document
+
+    def _plan(self) -> list[Step]:
+        steps: list[Step] = []
+        active = [t for t in self.targets if self._active(t)]
+        for round_index in range(self.options.rounds):
+            for target in self._order(active, round_index):
+                steps.append(Step(f"round {round_index + 1}: start {target.name}", 2.5))
+                if round_index == 0 and self.options.verify and not target.is_baseline:
+                    steps.append(Step(f"verify {target.name}", 5))
+                for scenario in _scenarios_for(target, self.options):
+                    label = f"round {round_index + 1}: {target.name} {scenario}"
+                    steps.append(Step(label, _cell_estimate(scenario, self.options)))
+        for target in active:
+            if not target.is_baseline:
+                seconds = 4.0
+                if "revocation" in self.options.scenarios:
+                    seconds = _revocation_estimate(target, self.options)
+                steps.append(Step(f"probe {target.name}", seconds))
+        self._steps = {s.label: s for s in steps}
+        return steps
+
+    @contextlib.contextmanager
+    def _step(self, label: str) -> Iterator[None]:
+        step = self._steps.get(label) or Step(label, 1)
+        self.progress.start(step)
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timeline.append([label, round(time.monotonic() - started, 2)])
+            self.progress.done(step)
+
+    @staticmethod
+    def _order(targets: list[Target], round_index: int) -> list[Target]:
+        if not targets:
+            return []
+        shift = round_index % len(targets)
+        return targets[shift:] + targets[:shift]
+
+    def _server_env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"SEED_LOAD_USERS": str(self.seed_count), **(extra or {})}
+
+    @contextlib.contextmanager
+    def _serve(self, target: Target, stores: Stores, variant=None, extra=None, tag="load"):
+        log = self.out / "logs" / f"{target.name}-{tag}.log"
+        with serving(
+            variant or target.variant,
+            stores,
+            database=self.options.database,
+            extra_env=self._server_env(extra),
+            workers=self.options.workers,
+            port=self.port,
+            log_path=log,
+        ) as server:
+            if self.pinning:
+                pin(server.worker_pids(), SERVER_CORE)
+            yield server
+
+    def _round(self, round_index: int, stores: Stores) -> None:
+        active = [t for t in self.targets if self._active(t)]
+        for position, target in enumerate(self._order(active, round_index)):
+            if not self._active(target):
+                continue
+            with contextlib.ExitStack() as stack:
+                try:
+                    with self._step(f"round {round_index + 1}: start {target.name}"):
+                        server = stack.enter_context(self._serve(target, stores))
+                except Exception as exc:  # a variant that cannot start is a result, not a crash
+                    self._fail(target, f"did not start: {_short(exc)}")
+                    continue
+                if round_index == 0 and not target.is_baseline:
+                    with self._step(f"verify {target.name}"):
+                        if not self._verify(target, server):
+                            continue
+                elif target.is_baseline and self.status[target.name]["verification"] is None:
+                    self.status[target.name]["verification"] = {"method": NONE, "passed": True}
+                for scenario in _scenarios_for(target, self.options):
+                    with self._step(f"round {round_index + 1}: {target.name} {scenario}"):
+                        self.cells.append(
+                            self._cell(target, scenario, round_index, position, server, stores)
+                        )
+
+    def _verify(self, target: Target, server: VariantServer) -> bool:
+        if not self.options.verify:
+            self.status[target.name]["verification"] = {
+                "method": "skipped (--no-verify)",
+                "passed": True,
+            }
+            return True
+        log = self.out / "logs" / f"{target.name}-verify.log"
+        outcome = verify(server.url, target.variant.style, target.name, log)
+        self.status[target.name]["verification"] = outcome
+        if not outcome["passed"]:
+            self._fail(target, f"failed verification ({outcome['method']}: {outcome['detail']})")
+            return False
+        return True
+
+    # -- one measured cell ---------------------------------------------------------
+    def _reader(self, target: Target, server: VariantServer, stores: Stores) -> Callable[[], dict]:
+        store_kind = _store_kind(target, self.options.database)
+        server_pids = server.worker_pids()
+
+        def read() -> dict[str, Any]:
+            reading: dict[str, Any] = {"server": read_cpu(server_pids)}
+            if store_kind == "redis" and stores.redis and stores.redis.proc:
+                reading["store"] = read_cpu([stores.redis.proc.pid])
+            elif store_kind == "postgres" and stores.postgres and stores.postgres.proc:
+                reading["store"] = read_cpu(
+                    tree_pids(stores.postgres.proc.pid), include_reaped_children=True
+                )
+            if stores.redis_url and store_kind == "redis":
+                reading["redis"] = redis_commandstats(stores.redis_url)
+            if store_kind == "postgres":
+                reading["postgres"] = postgres_activity(stores.database_url)
+            return reading
+
+        return read
+
+    def _cell(
+        self,
+        target: Target,
+        scenario: str,
+        round_index: int,
+        position: int,
+        server: VariantServer,
+        stores: Stores,
+    ) -> dict[str, Any]:
+        options = self.options
+        cell: dict[str, Any] = {
+            "target": target.name,
+            "scenario": scenario,
+            "round": round_index + 1,
+            "position": position + 1,
+            "error": None,
+        }
+        read = self._reader(target, server, stores)
+        csv_prefix = self.out / "locust" / f"{target.name}-{scenario}-r{round_index + 1}"
+        try:
+            if scenario == "ceiling":
+                header = "X-None: 0"
+                with contextlib.suppress(Exception):
+                    header = probes.login(
+                        server.url, target.variant.style, *_account(self.seed_count - 4)
+                    ).header_line()
+                window = loadgen.run_wrk(
+                    server.url, "/me", header, options.ceiling_duration, read, pin_load=self.pinning
+                )
+                cell["tool"] = "wrk"
+                cell["users"] = window.summary["connections"]
+            else:
+                users = options.login_users if scenario == "login" else options.users
+                window = loadgen.run_locust(
+                    server.url,
+                    target.variant.style,
+                    scenario,
+                    users,
+                    _login_warmup(options) if scenario == "login" else options.warmup,
+                    options.login_duration if scenario == "login" else options.duration,
+                    csv_prefix,
+                    read,
+                    paced_rate=options.paced_rate,
+                    pin_load=self.pinning,
+                    env={
+                        "SEED_LOAD_USERS": str(self.seed_count),
+                        "AUTHKIT_FIRST_USER": str(self.first_load_user),
+                    },
+                    log_path=self.out / "logs" / f"{target.name}-locust.log",
+                )
+                cell["tool"] = "locust"
+                cell["users"] = users
+                cell["csv_prefix"] = str(csv_prefix.relative_to(self.out))
+                if scenario == "paced":
+                    cell["offered_rate"] = options.paced_rate
+        except Exception as exc:
+            cell["error"] = _short(exc)
+            self.progress.note(f"[yellow]{target.name} {scenario}: {cell['error']}[/yellow]")
+            return cell
+        cell.update(_cell_numbers(window, _store_kind(target, options.database)))
+        if scenario == "login":
+            logins = window.summary.get("by_name", {}).get("POST /login", 0)
+            cell["logins_per_second"] = round(logins / max(window.summary["seconds"], 1e-9), 2)
+        return cell
+
+    # -- probes: storage calls, credential bytes, revocation -----------------------
+    def _probe(self, target: Target, stores: Stores) -> None:
+        with self._step(f"probe {target.name}"):
+            lifetime = self.options.revocation_lifetime
+            counting = dataclasses.replace(
+                target.variant,
+                wsgi="loadtests.sqlcount:application",
+                env={**target.variant.env, "AUTHKIT_WRAPPED_WSGI": target.variant.wsgi},
+            )
+            short = {
+                "ACCESS_TTL_SECONDS": str(lifetime),
+                "SESSION_IDLE_SECONDS": str(lifetime),
+                "SESSION_ABSOLUTE_SECONDS": str(lifetime),
+            }
+            redis_url = stores.redis_url if target.variant.store == "redis" else None
+            try:
+                with self._serve(target, stores, variant=counting, extra=short, tag="probe") as srv:
+                    style = target.variant.style
+                    calls = probes.storage_calls_per_endpoint(
+                        srv.url, style, redis_url, account=self.seed_count - 1
+                    )
+                    credential = probes.login(srv.url, style, *_account(self.seed_count - 1))
+                    probe = {
+                        "storage_calls": calls,
+                        "credential_bytes": probes.credential_bytes(credential),
+                        "sql_counter": "loadtests.sqlcount (Django execute_wrapper)"
+                        if target.variant.store == "database"
+                        else None,
+                        "redis_counter": "INFO commandstats deltas" if redis_url else None,
+                    }
+                    self.status[target.name]["probe"] = probe
+                    if "revocation" in self.options.scenarios:
+                        self.status[target.name]["revocation"] = probes.revocation_windows(
+                            srv.url,
+                            style,
+                            lifetime,
+                            accounts=(self.seed_count - 2, self.seed_count - 3),
+                        )
+            except Exception as exc:
+                self.progress.note(f"[yellow]probe of {target.name} failed: {_short(exc)}[/yellow]")
+                self.status[target.name]["probe_error"] = _short(exc)
+                self.status[target.name]["probe_traceback"] = traceback.format_exc(limit=5)
+
+    # -- the document --------------------------------------------------------------
+    def _document(self) -> dict[str, Any]:
+        options = self.options
+        settings = {
+            "variants_requested": options.variants,
+            "unknown_variants": self.unknown,
+            "scenarios": options.scenarios,
+            "duration_seconds": options.duration,
+            "warmup_seconds": options.warmup,
+            "login_warmup_seconds": _login_warmup(options),
+            "login_duration_seconds": options.login_duration,
+            "ceiling_duration_seconds": options.ceiling_duration,
+            "users": options.users,
+            "login_users": options.login_users,
+            "rounds": options.rounds,
+            "round_order": "rotating: round r starts at target r (mod n)",
+            "database": options.database,
+            "paced_rate_per_second": options.paced_rate,
+            "revocation": {
+                "credential_lifetime_seconds": options.revocation_lifetime,
+                "replay_interval_seconds": probes.REPLAY_INTERVAL_SECONDS,
+                "margin_seconds": 2.0,
+                "server_env": {
+                    "ACCESS_TTL_SECONDS": options.revocation_lifetime,
+                    "SESSION_IDLE_SECONDS": options.revocation_lifetime,
+                    "SESSION_ABSOLUTE_SECONDS": options.revocation_lifetime,
+                },
+            },
+            "seed_load_users": self.seed_count,
+            "first_load_user": self.first_load_user,
+            "server": server_settings(options.workers),
+            "port": self.port,
+            "pinning": {
+                "enabled": self.pinning,
+                "server_and_store_core": SERVER_CORE if self.pinning else None,
+                "load_generator_core": LOAD_CORE if self.pinning else None,
+            },
+            "load_generators": {
+                "locust": "subprocess, FastHttpUser, --headless, stats reset after warm-up",
+                "wrk": loadgen.wrk_path(),
+                "wrk_connections": 16,
+                "wrk_threads": 1,
+            },
+            "hash_parameters": {"algorithm": "argon2id", **hash_parameters()},
+            "verify": options.verify,
+        }
+        return {
+            "schema": results_module.SCHEMA,
+            "schema_version": results_module.SCHEMA_VERSION,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "wall_seconds": round(time.monotonic() - self.started, 1),
+            "machine": results_module.machine_info(),
+            "versions": results_module.versions(),
+            "settings": settings,
+            "targets": self.status,
+            "cells": self.cells,
+            "timeline": self.timeline,
+        }
+
+
+def _account(index: int) -> tuple[str, str]:
+    from shared.users import load_user
+
+    return load_user(index)
+
+
+def _store_kind(target: Target, database: str) -> str | None:
+    if target.variant.store == "redis":
+        return "redis"
+    if target.variant.store == "database":
+        return "postgres" if database == "postgres" else "sqlite"
+    return None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200] if text else ''}".rstrip(": ")
+
+
+def _cell_numbers(window: loadgen.Window, store_kind: str | None) -> dict[str, Any]:
+    summary = window.summary
+    requests = int(summary["requests"])
+    seconds = float(summary.get("seconds") or window.seconds)
+    server_cpu = window.after["server"].cpu_seconds - window.before["server"].cpu_seconds
+    numbers: dict[str, Any] = {
+        "seconds": round(seconds, 3),
+        "requests": requests,
+        "failures": int(summary.get("failures", 0)),
+        "failures_by_status": summary.get("failures_by_status", {}),
+        "statuses": summary.get("statuses", {}),
+        "requests_per_second": round(requests / seconds, 2) if seconds else 0.0,
+        "latency_ms": {k: round(float(v or 0), 3) for k, v in summary["latency_ms"].items()},
+        "server": {
+            "cpu_seconds": round(server_cpu, 4),
+            "cpu_ms_per_request": round(1000 * server_cpu / requests, 4) if requests else None,
+            "rss_mb": round(window.after["server"].rss_bytes / 2**20, 1),
+        },
+        "store": {"kind": store_kind, "cpu_seconds": None, "cpu_ms_per_request": None},
+        "storage_calls_per_request": {},
+        "load_generator": {
+            "cpu_seconds": round(window.loadgen_cpu_seconds, 3),
+            "core_share": round(window.loadgen_cpu_seconds / window.seconds, 3)
+            if window.seconds
+            else None,
+        },
+    }
+    numbers["load_generator"]["saturated"] = bool(
+        numbers["load_generator"]["core_share"]
+        and numbers["load_generator"]["core_share"] >= loadgen.SATURATED_SHARE
+    )
+    if "store" in window.after:
+        store_cpu = window.after["store"].cpu_seconds - window.before["store"].cpu_seconds
+        numbers["store"]["cpu_seconds"] = round(store_cpu, 4)
+        numbers["store"]["cpu_ms_per_request"] = (
+            round(1000 * store_cpu / requests, 4) if requests else None
+        )
+    elif store_kind == "sqlite":
+        numbers["store"]["note"] = "SQLite runs inside the server processes: in server CPU"
+    if "redis" in window.after:
+        numbers["storage_calls_per_request"]["redis"] = per_request(
+            delta(window.before["redis"], window.after["redis"]), requests
+        )
+    if "postgres" in window.after:
+        numbers["storage_calls_per_request"]["postgres_activity"] = per_request(
+            delta(window.before["postgres"], window.after["postgres"]), requests
+        )
+    if "by_name" in summary:
+        numbers["requests_by_name"] = summary["by_name"]
+    return numbers
+
+
+def median(values: list[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None

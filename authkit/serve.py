@@ -1,0 +1,68 @@
+"""``authkit serve VARIANT``: one variant under gunicorn, with private stores if none are given."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from authkit.server import DEFAULT_WORKERS, Stores, serving
+from authkit.services import ServiceError
+from authkit.variants import VARIANTS, get_variant
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="run one variant under gunicorn",
+        description="Run a variant under gunicorn with the kit's shared server settings. "
+        "Without REDIS_URL / DATABASE_URL it starts private stores on free loopback ports "
+        "and removes them on exit.",
+    )
+    parser.add_argument("variant", choices=sorted(VARIANTS))
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="for django-sessions: SQLite file (default) or PostgreSQL (DATABASE_URL, or a private one)",
+    )
+    parser.set_defaults(handler=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    variant = get_variant(args.variant)
+    try:
+        stores = Stores.start(
+            redis=variant.store == "redis",
+            postgres=variant.store == "database" and args.database == "postgres",
+        )
+    except ServiceError as exc:
+        print(f"authkit: {exc}", file=sys.stderr)
+        return 2
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with serving(variant, stores, database=args.database, workers=args.workers, port=args.port) as server:
+            print(f"authkit: {variant.name} on {server.url} (Ctrl-C to stop)")
+            if stores.redis:
+                print(f"authkit: private Redis at {stores.redis_url}")
+            if stores.postgres:
+                print(f"authkit: private PostgreSQL at {stores.database_url}")
+            while not stop and server.proc and server.proc.poll() is None:
+                time.sleep(0.5)
+            if server.proc and server.proc.poll() not in (None, 0):
+                print(f"authkit: gunicorn exited with {server.proc.returncode}", file=sys.stderr)
+                return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stores.close()
+    return 0

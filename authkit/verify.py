@@ -1,0 +1,52 @@
+"""``authkit verify --url URL --style session|bearer``: the contract suite against any server.
+
+The same suite that checks the kit's own variants checks a server somebody else wrote, the
+way one shared test collection checks every backend of a multi-implementation spec. Tests
+that need servers or stores the suite starts itself are skipped with the reason printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+from authkit.server import project_root
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("verify", help="run the contract suite against a running server")
+    parser.add_argument("--url", required=True, help="e.g. http://127.0.0.1:9000")
+    parser.add_argument(
+        "--style",
+        choices=["session", "bearer"],
+        help="its auth style (cookie + CSRF token, or bearer + refresh); "
+        "not needed when --variant names a registered variant",
+    )
+    parser.add_argument("--variant", help="the registry variant whose declarations it follows")
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    parser.set_defaults(handler=lambda a: 0 if run_contract(a.url, a.style, a.variant, a.pytest_args) else 1)
+
+
+def run_contract(
+    url: str,
+    style: str | None,
+    variant_name: str | None = None,
+    extra_args: list[str] | None = None,
+    quiet: bool = False,
+) -> bool:
+    """Run ``tests/contract`` against ``url``; True when every test passed."""
+    argv = [sys.executable, "-m", "pytest", "tests/contract", "--target-url", url, "-q", "-rs"]
+    if style:
+        argv += ["--target-style", style]
+    if variant_name:
+        argv += ["--target-variant", variant_name]
+    argv += extra_args or []
+    result = subprocess.run(
+        argv,
+        cwd=project_root(),
+        stdout=subprocess.DEVNULL if quiet else None,
+        stderr=subprocess.DEVNULL if quiet else None,
+        check=False,
+    )
+    return result.returncode == 0

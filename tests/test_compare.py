@@ -1,0 +1,276 @@
+"""``authkit compare`` and ``authkit report``.
+
+The end-to-end test runs a tiny compare (seconds per cell, one round) against the bare
+baselines and every registered variant whose code is present, over real gunicorn, Redis
+and SQLite, and checks that what it wrote is complete and plausible: numbers in every
+cell, storage calls per ``GET /me`` as each variant declares, revocation windows in the
+order the variants declare. The renderer is unit-tested on a small fixture.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from authkit.cli import main
+from authkit.compare import render, results as results_module
+from authkit.compare.probes import REPLAY_INTERVAL_SECONDS
+from authkit.compare.runner import CompareOptions, Comparison
+from authkit.compare.targets import importable, select_targets
+from authkit.variants import VARIANTS
+
+LIFETIME = 3
+
+
+# -- end to end --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("compare")
+    options = CompareOptions(
+        variants=[name for name, v in VARIANTS.items() if importable(v)],
+        scenarios=["steady", "read", "revocation"],
+        duration=1.5,
+        warmup=1.0,
+        users=4,
+        login_users=2,
+        rounds=1,
+        revocation_lifetime=LIFETIME,
+        out=out,
+    )
+    results = Comparison(options).run()
+    render.write_report(results, out)
+    return {"results": results, "out": out}
+
+
+def test_every_variant_present_is_compared(tiny_run: dict[str, Any]) -> None:
+    targets = tiny_run["results"]["targets"]
+    present = {name for name, variant in VARIANTS.items() if importable(variant)}
+    assert present, "no variant is importable: nothing to compare"
+    assert present <= set(targets)
+    assert {"flask-bare", "django-bare"} & set(targets)
+    failed = {n: t["failure"] for n, t in targets.items() if t["status"] != "ok"}
+    assert not failed, f"variants that failed to start or verify: {failed}"
+
+
+def test_every_cell_has_plausible_numbers(tiny_run: dict[str, Any]) -> None:
+    results = tiny_run["results"]
+    cells = results["cells"]
+    for name, target in results["targets"].items():
+        for scenario in ("steady", "read"):
+            matching = [c for c in cells if c["target"] == name and c["scenario"] == scenario]
+            assert len(matching) == 1, (name, scenario)
+            cell = matching[0]
+            assert cell["error"] is None, cell["error"]
+            assert cell["requests"] > 0
+            assert cell["failures"] == 0, cell["failures_by_status"]
+            assert cell["requests_per_second"] > 0
+            assert cell["server"]["cpu_ms_per_request"] > 0
+            assert cell["server"]["rss_mb"] > 0
+            assert 0 < cell["latency_ms"]["p50"] <= cell["latency_ms"]["p99"]
+            assert cell["load_generator"]["cpu_seconds"] > 0
+            if target["store"] == "redis":
+                assert cell["store"]["cpu_seconds"] is not None
+            assert (tiny_run["out"] / f"{cell['csv_prefix']}_stats.csv").exists()
+
+
+def test_results_follow_the_schema(tiny_run: dict[str, Any]) -> None:
+    reloaded = results_module.load(tiny_run["out"])
+    assert reloaded["schema"] == results_module.SCHEMA
+    assert reloaded["schema_version"] == results_module.SCHEMA_VERSION
+    for key in ("created", "machine", "versions", "settings", "targets", "cells", "timeline"):
+        assert key in reloaded
+    settings = reloaded["settings"]
+    for key in ("duration_seconds", "rounds", "server", "pinning", "hash_parameters", "database"):
+        assert key in settings
+    assert settings["server"]["worker_class"] == "gthread"
+    assert reloaded["machine"]["usable_cpus"] >= 1
+    for target in reloaded["targets"].values():
+        if target["kind"] == "variant":
+            assert target["verification"]["passed"] is True
+            assert target["verification"]["method"] in {"contract-suite", "smoke-check"}
+
+
+def test_storage_calls_per_read_match_the_declarations(tiny_run: dict[str, Any]) -> None:
+    """Like with like: one ``GET /me`` at a time, Redis commands plus SQL statements."""
+    for name, target in tiny_run["results"]["targets"].items():
+        if target["kind"] != "variant":
+            continue
+        me = target["probe"]["storage_calls"]["GET /me"]
+        assert me["status"] == 200
+        declared = target["declarations"]["store_calls_per_read"]
+        assert me["total"] == pytest.approx(declared), (name, me)
+
+
+def test_revocation_windows_order_as_declared(tiny_run: dict[str, Any]) -> None:
+    for name, target in tiny_run["results"]["targets"].items():
+        if target["kind"] != "variant":
+            continue
+        declarations = target["declarations"]
+        for kind, declared in (
+            ("logout", declarations["revocation"]),
+            ("logout_all", declarations["logout_all"]),
+        ):
+            window = target["revocation"][kind]
+            assert window["revoke_status"] == 204, (name, kind)
+            if declared == "immediate":
+                assert window["accepted_replays"] == 0, (name, kind, window)
+                assert window["window_seconds"] < REPLAY_INTERVAL_SECONDS
+            else:  # at_expiry: about the token's lifetime, and then refused
+                assert 0.4 <= window["window_fraction_of_lifetime"] <= 1.2, (name, kind, window)
+                assert not window["still_accepted_at_end"], (name, kind, window)
+
+
+def test_variants_cost_more_than_nothing_and_have_their_baseline(tiny_run: dict[str, Any]) -> None:
+    view = render.View(tiny_run["results"])
+    for name in view.variants:
+        assert view.ratio(name, "read", "cpu") is not None, name
+
+
+def test_the_report_files_are_written(tiny_run: dict[str, Any]) -> None:
+    out: Path = tiny_run["out"]
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html
+    assert "<script" not in html and "http://" not in html.replace("http://127.0.0.1", "")
+    assert "Behaviour matrix" in html
+    summary = (out / "summary.md").read_text()
+    for name in tiny_run["results"]["targets"]:
+        assert name in summary
+
+
+# -- the renderer on a fixture -------------------------------------------------------------
+def _cell(target: str, scenario: str, cpu_ms: float, rps: float) -> dict[str, Any]:
+    requests = int(rps * 2)
+    return {
+        "target": target, "scenario": scenario, "round": 1, "position": 1, "error": None,
+        "tool": "locust", "users": 4, "csv_prefix": f"locust/{target}-{scenario}-r1",
+        "seconds": 2.0, "requests": requests, "failures": 0, "failures_by_status": {},
+        "statuses": {"200": requests}, "requests_per_second": rps,
+        "latency_ms": {"p50": 2.0, "p95": 5.0, "p99": 9.0, "avg": 2.5, "max": 12.0},
+        "server": {"cpu_seconds": cpu_ms * requests / 1000, "cpu_ms_per_request": cpu_ms,
+                   "rss_mb": 80.0},
+        "store": {"kind": None, "cpu_seconds": None, "cpu_ms_per_request": None},
+        "storage_calls_per_request": {},
+        "load_generator": {"cpu_seconds": 1.9, "core_share": 0.95, "saturated": True},
+    }  # fmt: skip
+
+
+def fixture_results() -> dict[str, Any]:
+    declarations = {
+        "style": "bearer", "store": "redis", "revocation": "at_expiry", "logout_all": "at_expiry",
+        "csrf": "not_needed", "cart_survives_logout": True, "survives_store_restart": True,
+        "me_while_store_down": "ok", "store_calls_per_read": 0,
+    }  # fmt: skip
+    window = {
+        "revoke_status": 204, "accepted_replays": 45, "replays": 48, "statuses": {"200": 45},
+        "window_seconds": 4.6, "first_refused_after_seconds": 4.7,
+        "still_accepted_at_end": False, "lifetime_seconds": 5,
+        "window_fraction_of_lifetime": 0.92, "replay_interval_seconds": 0.1,
+    }  # fmt: skip
+    return {
+        "schema": results_module.SCHEMA,
+        "schema_version": results_module.SCHEMA_VERSION,
+        "created": "2026-01-01T00:00:00+00:00",
+        "wall_seconds": 60.0,
+        "machine": {"cpu_model": "test CPU", "usable_cpus": 2, "logical_cpus": 2},
+        "versions": {"packages": {}},
+        "settings": {
+            "rounds": 1, "duration_seconds": 2.0, "warmup_seconds": 1.0, "database": "sqlite",
+            "server": {"worker_class": "gthread", "workers": 2, "threads": 4,
+                       "keep_alive_seconds": 5},
+            "pinning": {"enabled": True, "server_and_store_core": 0, "load_generator_core": 1},
+            "hash_parameters": {"algorithm": "argon2id", "memory_kib": 19456, "time_cost": 2,
+                                "parallelism": 1},
+            "revocation": {"replay_interval_seconds": 0.1, "credential_lifetime_seconds": 5},
+        },  # fmt: skip
+        "targets": {
+            "flask-bare": {
+                "kind": "baseline", "framework": "flask", "baseline": None, "style": "bearer",
+                "store": "none", "declarations": None, "status": "ok", "failure": None,
+                "verification": {"method": "none", "passed": True},
+            },
+            "jwt-example": {
+                "kind": "variant", "framework": "flask", "baseline": "flask-bare",
+                "style": "bearer", "store": "redis", "declarations": declarations,
+                "status": "ok", "failure": None,
+                "verification": {"method": "contract-suite", "passed": True},
+                "probe": {
+                    "storage_calls": {"GET /me": {"redis": {}, "total": 0, "status": 200}},
+                    "credential_bytes": {
+                        "issued_at_login": {"credential_bytes": 700}, "sent_per_read": 300,
+                        "sent_per_write": 300,
+                    },
+                },
+                "revocation": {"logout": window, "logout_all": window},
+            },
+            "broken": {
+                "kind": "variant", "framework": "flask", "baseline": "flask-bare",
+                "style": "session", "store": "redis", "declarations": declarations,
+                "status": "failed", "failure": "failed verification (contract-suite)",
+                "verification": {"method": "contract-suite", "passed": False},
+            },
+        },  # fmt: skip
+        "cells": [
+            _cell("flask-bare", "steady", 0.30, 1000),
+            _cell("jwt-example", "steady", 0.45, 800),
+            _cell("flask-bare", "login", 0.30, 20),
+        ],
+        "timeline": [],
+    }
+
+
+def test_report_renders_the_fixture(tmp_path: Path) -> None:
+    results = fixture_results()
+    render.write_report(results, tmp_path)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| jwt-example |" in summary
+    assert "0.450 (1.50x)" in summary  # CPU per request over the baseline
+    assert "broken failed and has no numbers" in summary
+    assert "load generator used 95%" in summary
+    assert "4.60 s (92% of lifetime)" in summary
+    html = (tmp_path / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 3
+    assert "why it costs what it costs" in html
+
+
+def test_report_command_renders_again_and_compares_runs(tmp_path: Path) -> None:
+    earlier, later = tmp_path / "earlier", tmp_path / "later"
+    earlier.mkdir()
+    later.mkdir()
+    results_module.save(fixture_results(), earlier)
+    improved = copy.deepcopy(fixture_results())
+    improved["created"] = "2026-02-01T00:00:00+00:00"
+    improved["cells"][1]["server"]["cpu_ms_per_request"] = 0.36
+    results_module.save(improved, later)
+
+    assert main(["report", str(later), "--against", str(earlier)]) == 0
+
+    summary = (later / "summary.md").read_text()
+    assert "## Against 2026-01-01T00:00:00+00:00" in summary
+    assert "0.450 → 0.360 (-20%)" in summary
+    assert (later / "report.html").exists()
+
+
+def test_report_refuses_what_is_not_a_results_file(tmp_path: Path) -> None:
+    (tmp_path / "results.json").write_text(json.dumps({"schema": "something else"}))
+    assert main(["report", str(tmp_path)]) == 2
+
+
+def test_rounds_rotate_the_order_of_targets() -> None:
+    targets, unknown = select_targets(["flask-bare", "django-bare"])
+    assert not unknown
+    first = Comparison._order(targets, 0)
+    second = Comparison._order(targets, 1)
+    assert [t.name for t in second] == [t.name for t in first[1:] + first[:1]]
+
+
+def test_each_variant_gets_its_frameworks_baseline() -> None:
+    targets, _ = select_targets(list(VARIANTS))
+    by_name = {t.name: t for t in targets}
+    assert by_name["django-sessions"].baseline == "django-bare"
+    assert by_name["flask-sessions"].baseline == "flask-bare"
+    assert by_name["jwt-stateless"].baseline == "flask-bare"
+    assert [t.kind for t in targets][:2] == ["baseline", "baseline"]
