@@ -16,7 +16,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="authkit", description="Server-side sessions vs JWT, measured on your machine."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in ("authkit.serve", "authkit.services_cli", "authkit.verify", "authkit.compare.cli"):
+    for module in (
+        "authkit.serve",
+        "authkit.services_cli",
+        "authkit.verify",
+        "authkit.compare.cli",
+    ):
         try:
             importlib.import_module(module).register(commands)
         except ModuleNotFoundError as exc:  # a part still being built must not break the rest

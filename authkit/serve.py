@@ -22,12 +22,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("variant", choices=sorted(VARIANTS))
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 only inside a container)"
+    )
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
     parser.add_argument(
         "--database",
         choices=["sqlite", "postgres"],
         default="sqlite",
-        help="for django-sessions: SQLite file (default) or PostgreSQL (DATABASE_URL, or a private one)",
+        help="django-sessions: SQLite file (default) or PostgreSQL (DATABASE_URL or a private one)",
     )
     parser.set_defaults(handler=serve)
 
@@ -50,7 +53,14 @@ def serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        with serving(variant, stores, database=args.database, workers=args.workers, port=args.port) as server:
+        with serving(
+            variant,
+            stores,
+            database=args.database,
+            workers=args.workers,
+            port=args.port,
+            host=args.host,
+        ) as server:
             print(f"authkit: {variant.name} on {server.url} (Ctrl-C to stop)")
             if stores.redis:
                 print(f"authkit: private Redis at {stores.redis_url}")

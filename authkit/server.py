@@ -33,10 +33,12 @@ KEEP_ALIVE_SECONDS = 5
 DEFAULT_WORKERS = 2
 
 
-def gunicorn_argv(variant: Variant, port: int, workers: int = DEFAULT_WORKERS) -> list[str]:
+def gunicorn_argv(
+    variant: Variant, port: int, workers: int = DEFAULT_WORKERS, host: str = "127.0.0.1"
+) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", variant.wsgi,
-        "--bind", f"127.0.0.1:{port}",
+        "--bind", f"{host}:{port}",
         "--workers", str(workers),
         "--worker-class", WORKER_CLASS,
         "--threads", str(THREADS),
@@ -155,6 +157,8 @@ class VariantServer:
     port: int = 0
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
+    #: Where gunicorn listens; only a container needs anything but loopback.
+    host: str = "127.0.0.1"
 
     @property
     def url(self) -> str:
@@ -164,7 +168,7 @@ class VariantServer:
         self.port = self.port or free_port()
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
-            gunicorn_argv(self.variant, self.port, self.workers),
+            gunicorn_argv(self.variant, self.port, self.workers, self.host),
             env=self.env,
             cwd=project_root(),
             stdin=subprocess.DEVNULL,
@@ -217,11 +221,12 @@ def serving(
     workers: int = DEFAULT_WORKERS,
     port: int = 0,
     log_path: Path | None = None,
+    host: str = "127.0.0.1",
 ) -> Iterator[VariantServer]:
     """Prepare and serve ``variant`` for the duration of a ``with`` block."""
     env = variant_env(variant, stores, database, extra_env)
     prepare(variant, env)
-    server = VariantServer(variant, env, workers=workers, port=port, log_path=log_path)
+    server = VariantServer(variant, env, workers=workers, port=port, log_path=log_path, host=host)
     try:
         yield server.start()
     finally:

@@ -271,7 +271,9 @@ class PrivatePostgres:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _terminate(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+def _terminate(
+    proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 10
+) -> None:
     if proc is None or proc.poll() is not None:
         return
     proc.send_signal(sig)

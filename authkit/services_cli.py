@@ -15,7 +15,7 @@ import signal
 import tempfile
 from pathlib import Path
 
-from authkit.services import PrivatePostgres, PrivateRedis, ServiceError
+from authkit.services import PrivatePostgres, PrivateRedis, ServiceError, ensure_binaries
 
 
 def state_dir() -> Path:
@@ -25,7 +25,11 @@ def state_dir() -> Path:
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("services", help="start/stop private Redis and PostgreSQL")
-    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument(
+        "action",
+        choices=["up", "down", "status", "check"],
+        help="check: make sure redis-server and PostgreSQL are installed (apt-get as root)",
+    )
     parser.add_argument("--no-postgres", action="store_true", help="start Redis only")
     parser.set_defaults(handler=services)
 
@@ -46,6 +50,13 @@ def _read_state() -> dict:
 
 
 def services(args: argparse.Namespace) -> int:
+    if args.action == "check":
+        try:
+            ensure_binaries(redis=True, postgres=not args.no_postgres)
+        except (ServiceError, OSError) as exc:
+            print(f"authkit: {exc}")
+            return 2
+        return 0
     state = _read_state()
     if args.action == "status":
         if not state:

@@ -25,7 +25,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--variant", help="the registry variant whose declarations it follows")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
-    parser.set_defaults(handler=lambda a: 0 if run_contract(a.url, a.style, a.variant, a.pytest_args) else 1)
+    parser.set_defaults(
+        handler=lambda a: 0 if run_contract(a.url, a.style, a.variant, a.pytest_args) else 1
+    )
 
 
 def run_contract(

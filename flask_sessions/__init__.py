@@ -47,7 +47,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         absolute_seconds=settings.session_absolute_seconds,
     )
     app.extensions["authkit_redis"] = client
-    flask_api.install(app, store_errors=(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError))
+    flask_api.install(
+        app, store_errors=(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+    )
     app.register_blueprint(api)
     warm_up()
     return app

@@ -47,13 +47,17 @@ def is_json_content_type(content_type: str | None) -> bool:
 def check_body_size(content_length: int | None) -> None:
     """Refuse a body whose declared length is over the limit, before reading it."""
     if content_length is not None and content_length > MAX_BODY_BYTES:
-        raise ApiError("payload_too_large", f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
+        raise ApiError(
+            "payload_too_large", f"Request bodies are limited to {MAX_BODY_BYTES} bytes."
+        )
 
 
 def parse_json_object(raw: bytes, content_type: str | None) -> dict[str, Any]:
     """The request body as a JSON object, or an :class:`ApiError` saying what is wrong."""
     if len(raw) > MAX_BODY_BYTES:
-        raise ApiError("payload_too_large", f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
+        raise ApiError(
+            "payload_too_large", f"Request bodies are limited to {MAX_BODY_BYTES} bytes."
+        )
     if not is_json_content_type(content_type):
         raise ApiError("unsupported_media_type", "Request bodies must be application/json.")
     try:

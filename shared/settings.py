@@ -55,7 +55,8 @@ def secret_key_from_env() -> str:
         return secrets.token_urlsafe(48)
     if len(key.encode()) < MIN_SECRET_KEY_BYTES:
         raise SettingsError(
-            f"SECRET_KEY is {len(key.encode())} bytes; at least {MIN_SECRET_KEY_BYTES} are required."
+            f"SECRET_KEY is {len(key.encode())} bytes; "
+            f"at least {MIN_SECRET_KEY_BYTES} are required."
         )
     return key
 

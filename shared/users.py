@@ -58,7 +58,8 @@ def seed_password_hashes(count: int | None = None) -> dict[str, str]:
     missing = [name for name in users if name not in cached]
     if missing:
         print(
-            f"authkit: hashing {len(missing)} seed passwords with argon2id (once; cached in {path})",
+            f"authkit: hashing {len(missing)} seed passwords with argon2id "
+            f"(once; cached in {path})",
             file=sys.stderr,
         )
         workers = max(1, min(len(missing) // 50, os.cpu_count() or 1))

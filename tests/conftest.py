@@ -24,7 +24,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--variant",
         action="append",
         default=[],
-        help="only these targets: a variant name (all its databases) or e.g. 'django-sessions[postgres]'",
+        help="only these targets: a variant name (all its databases) or e.g. 'x[postgres]'",
     )
     group.addoption("--target-url", help="run against a server that is already running")
     group.addoption("--target-style", choices=["session", "bearer"], help="its auth style")
@@ -44,13 +44,15 @@ def selected_target_ids(config: pytest.Config) -> list[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize every test that takes ``target`` (or ``target_id``) over the targets."""
     ids = selected_target_ids(metafunc.config)
+    external = bool(metafunc.config.getoption("--target-url"))
+    selector = getattr(metafunc.function, "target_filter", None)
+    if selector and not external:
+        ids = [i for i in ids if selector(i)]
     if "target" in metafunc.fixturenames:
         metafunc.parametrize("target", ids, indirect=True, scope="session")
     elif "target_id" in metafunc.fixturenames:
-        if metafunc.config.getoption("--target-url"):
-            ids = []  # these tests start their own servers; nothing to do against a URL
-        selector = getattr(metafunc.function, "target_filter", None)
-        metafunc.parametrize("target_id", [i for i in ids if not selector or selector(i)])
+        # These tests start servers of their own; against a URL there is nothing to start.
+        metafunc.parametrize("target_id", [] if external else ids)
 
 
 @pytest.fixture(scope="session")

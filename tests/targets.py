@@ -183,7 +183,26 @@ def session_style(target_id: str) -> bool:
     return parse_target_id(target_id)[0].style == "session"
 
 
+def bearer_style(target_id: str) -> bool:
+    return parse_target_id(target_id)[0].style == "bearer"
+
+
+def csrf_required(target_id: str) -> bool:
+    return parse_target_id(target_id)[0].behaviour.csrf == "required"
+
+
 def stoppable_store(target_id: str) -> bool:
     """Targets whose store is a server that can go down (not an SQLite file)."""
     variant, database = parse_target_id(target_id)
     return variant.store == "redis" or database == "postgres"
+
+
+def require(target: Target, **declared: Any) -> None:
+    """Skip, saying why, when an external target does not declare what a test is about.
+
+    Targets the suite starts are filtered at collection (``only_targets``); only a server
+    given by ``--target-url``, whose declarations are known at run time, can reach this.
+    """
+    for key, value in declared.items():
+        if target.declaration(key) != value:
+            pytest.skip(f"{target.id} declares {key}={target.declaration(key)!r}, not {value!r}")

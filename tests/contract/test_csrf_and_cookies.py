@@ -16,7 +16,15 @@ import requests
 
 from tests.clients import ApiClient, SessionClient
 from tests.contract.test_public import assert_json_error
-from tests.targets import Fleet, Target, only_targets, session_style
+from tests.targets import (
+    Fleet,
+    Target,
+    bearer_style,
+    csrf_required,
+    only_targets,
+    require,
+    session_style,
+)
 
 ALICE = ("alice", "alice-pass-123")
 
@@ -42,9 +50,9 @@ def test_unsafe_request_without_csrf_token(target: Target, logged_in: ApiClient)
         assert response.status_code == 200
 
 
+@only_targets(csrf_required)
 def test_wrong_csrf_token_is_refused(target: Target, logged_in: ApiClient) -> None:
-    if target.declaration("csrf") != "required":
-        return  # a bearer API has no CSRF token to get wrong
+    require(target, csrf="required")
     for token in ("wrong", logged_in.csrf_token[:-1], logged_in.csrf_token + "x", "0"):
         for method, path in [("POST", "/cart/items"), ("DELETE", "/cart/items/sku-001"),
                              ("POST", "/logout"), ("POST", "/logout-all")]:  # fmt: skip
@@ -56,9 +64,9 @@ def test_wrong_csrf_token_is_refused(target: Target, logged_in: ApiClient) -> No
     assert logged_in.get("/me").status_code == 200, "a refused logout must not log out"
 
 
+@only_targets(csrf_required)
 def test_another_sessions_csrf_token_is_refused(target: Target, logged_in: ApiClient) -> None:
-    if target.declaration("csrf") != "required":
-        return
+    require(target, csrf="required")
     other = target.client()
     other.login("bob", "bob-pass-123")
     response = logged_in.post(
@@ -84,15 +92,16 @@ def test_cross_site_form_post_with_ambient_cookie(target: Target, logged_in: Api
     assert logged_in.get("/cart").json()["items"] == []
 
 
+@only_targets(csrf_required)
 def test_fetch_metadata_cross_site_is_refused_even_with_token(
     target: Target, logged_in: ApiClient
 ) -> None:
-    if target.declaration("csrf") != "required":
-        return
+    require(target, csrf="required")
     response = logged_in.post("/cart/items", json={"product_id": "sku-001", "quantity": 1},
                               headers={"Sec-Fetch-Site": "cross-site"})  # fmt: skip
     assert_json_error(response, 403, "csrf_failed")
-    login = target.client().post("/login", json=dict(zip(("username", "password"), ALICE, strict=True)),
+    credentials = {"username": ALICE[0], "password": ALICE[1]}
+    login = target.client().post("/login", json=credentials,
                                  headers={"Sec-Fetch-Site": "cross-site"})  # fmt: skip
     assert_json_error(login, 403, "csrf_failed")
     same_origin = logged_in.post("/cart/items", json={"product_id": "sku-001", "quantity": 1},
@@ -100,9 +109,9 @@ def test_fetch_metadata_cross_site_is_refused_even_with_token(
     assert same_origin.status_code == 200
 
 
+@only_targets(bearer_style)
 def test_bearer_variants_set_no_cookie(target: Target) -> None:
-    if target.style != "bearer":
-        return
+    require(target, style="bearer")
     response = target.client().login(*ALICE)
     assert "Set-Cookie" not in response.headers
 
@@ -112,14 +121,17 @@ def test_bearer_variants_set_no_cookie(target: Target) -> None:
 
 @pytest.fixture
 def session_target(target: Target) -> Target:
+    """The target, which must issue session cookies (only such targets are collected,
+    except against ``--target-url``, whose style is known only at run time)."""
     if target.style != "session":
         pytest.skip(f"{target.id} issues no session cookie (bearer tokens only)")
     return target
 
 
+@only_targets(session_style)
 def test_session_cookie_attributes(session_target: Target) -> None:
     response = session_target.client().login(*ALICE)
-    name, value, attrs = _set_cookie_attributes(response)
+    _name, value, attrs = _set_cookie_attributes(response)
     assert "httponly" in attrs
     assert attrs.get("samesite", "").lower() == "lax"
     assert attrs.get("path") == "/"
@@ -131,11 +143,13 @@ def test_session_cookie_attributes(session_target: Target) -> None:
     assert "alice" not in value
 
 
+@only_targets(session_style)
 def test_session_ids_do_not_repeat(session_target: Target) -> None:
     values = {session_target.client().login(*ALICE).cookies.values()[0] for _ in range(5)}
     assert len(values) == 5
 
 
+@only_targets(session_style)
 def test_csrf_endpoint_starts_an_anonymous_session(session_target: Target) -> None:
     client: SessionClient = session_target.client()  # type: ignore[assignment]
     response = client.fetch_csrf()
@@ -148,6 +162,7 @@ def test_csrf_endpoint_starts_an_anonymous_session(session_target: Target) -> No
     assert login.json()["csrf_token"] != token, "a new token at login"
 
 
+@only_targets(session_style)
 def test_fixation_pre_login_id_is_dead_after_login(session_target: Target) -> None:
     client: SessionClient = session_target.client()  # type: ignore[assignment]
     client.fetch_csrf()
@@ -163,6 +178,7 @@ def test_fixation_pre_login_id_is_dead_after_login(session_target: Target) -> No
     assert client.get("/me").status_code == 200
 
 
+@only_targets(session_style)
 def test_unissued_session_id_is_not_adopted(session_target: Target) -> None:
     client: SessionClient = session_target.client()  # type: ignore[assignment]
     client.fetch_csrf()
@@ -179,6 +195,7 @@ def test_unissued_session_id_is_not_adopted(session_target: Target) -> None:
     )  # fmt: skip
 
 
+@only_targets(session_style)
 def test_tampered_session_id_is_401(session_target: Target) -> None:
     client: SessionClient = session_target.client()  # type: ignore[assignment]
     client.login(*ALICE)

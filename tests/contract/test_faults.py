@@ -21,7 +21,7 @@ from tests.targets import Fleet, Target, only_targets, stoppable_store
 BOUND = 5
 
 
-def _store(target: Target):  # noqa: ANN202 - a PrivateRedis or a PrivatePostgres
+def _store(target: Target):
     stores = target.stores  # type: ignore[attr-defined]
     return stores.redis if target.variant.store == "redis" else stores.postgres
 
@@ -116,18 +116,20 @@ def test_stalled_store_answers_503_without_hanging(target_id: str, fleet: Fleet)
 @only_targets(stoppable_store)
 def test_two_instances_share_one_store(target_id: str, fleet: Fleet) -> None:
     """Log in on one instance, use the credential on the other, log out on the first."""
-    with fleet.start_dedicated(target_id) as first:
-        with fleet.start_dedicated(target_id, stores=first.stores) as second:  # type: ignore[attr-defined]
-            one = first.client()
-            assert one.login("alice", "alice-pass-123").status_code == 200
-            other = one.replay(one.credential())
-            other.base_url = second.url
-            assert other.get("/me").json() == {"username": "alice"}
-            assert other.add_item("sku-004", 2).status_code == 200
-            assert one.get("/cart").json()["items"][0]["quantity"] == 2
-            credential = one.credential()
-            assert one.logout().status_code == 204
-            replay = one.replay(credential)
-            replay.base_url = second.url
-            if first.declaration("revocation") == "immediate":
-                assert replay.get("/me").status_code == 401
+    with (
+        fleet.start_dedicated(target_id) as first,
+        fleet.start_dedicated(target_id, stores=first.stores) as second,  # type: ignore[attr-defined]
+    ):
+        one = first.client()
+        assert one.login("alice", "alice-pass-123").status_code == 200
+        other = one.replay(one.credential())
+        other.base_url = second.url
+        assert other.get("/me").json() == {"username": "alice"}
+        assert other.add_item("sku-004", 2).status_code == 200
+        assert one.get("/cart").json()["items"][0]["quantity"] == 2
+        credential = one.credential()
+        assert one.logout().status_code == 204
+        replay = one.replay(credential)
+        replay.base_url = second.url
+        if first.declaration("revocation") == "immediate":
+            assert replay.get("/me").status_code == 401

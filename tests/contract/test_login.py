@@ -53,8 +53,13 @@ def test_passwords_are_compared_exactly(target: Target) -> None:
 
 def test_login_fields_are_validated(target: Target) -> None:
     url = target.url + "/login"
-    for body in [{}, {"username": "alice"}, {"username": "", "password": "x"},
-                 {"username": 1, "password": "x"}, {"username": "alice", "password": None}]:  # fmt: skip
+    for body in [
+        {},
+        {"username": "alice"},
+        {"username": "", "password": "x"},
+        {"username": 1, "password": "x"},
+        {"username": "alice", "password": None},
+    ]:
         error = assert_json_error(
             requests.post(url, json=body, timeout=10), 422, "validation_error"
         )
@@ -67,7 +72,7 @@ def test_malformed_login_bodies(target: Target) -> None:
     cases = [
         (b'{"username": "alice", "password":', json_type, 400, "invalid_json"),
         (b'["alice", "alice-pass-123"]', json_type, 400, "invalid_json"),
-        (b'{"username": "alice", "username": "bob", "password": "x"}', json_type, 400, "invalid_json"),
+        (b'{"username": "alice", "username": "bob"}', json_type, 400, "invalid_json"),
         (b"\xff\xfe", json_type, 400, "invalid_json"),
         (b"username=alice&password=alice-pass-123",
          {"Content-Type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"),

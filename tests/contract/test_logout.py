@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tests.clients import ApiClient, BearerClient
 from tests.contract.test_public import assert_json_error
-from tests.targets import Target
+from tests.targets import Target, bearer_style, only_targets, require
 
 
 def _still_works(client: ApiClient) -> bool:
@@ -46,9 +46,10 @@ def test_credential_replayed_after_logout(target: Target, logged_in: ApiClient) 
         assert replayed.get("/me").status_code == 200
 
 
+@only_targets(bearer_style)
 def test_refresh_token_after_logout(target: Target, logged_in: ApiClient) -> None:
-    if not isinstance(logged_in, BearerClient):
-        return  # session variants have no refresh token; their replay is tested above
+    require(target, style="bearer")
+    assert isinstance(logged_in, BearerClient)
     before = logged_in.credential()
     logged_in.logout()
     response = logged_in.replay(before).refresh()

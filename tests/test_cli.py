@@ -1,0 +1,98 @@
+"""The ``authkit`` command as a user runs it: serve, services, verify."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from authkit.services import free_port
+from tests.targets import Fleet
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def authkit(*args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "authkit.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=kwargs.pop("timeout", 120),
+        **kwargs,
+    )
+
+
+def _wait_for(url: str, seconds: float = 60) -> requests.Response:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            return requests.get(url, timeout=2)
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing answered at {url}")
+
+
+def test_serve_starts_private_stores_and_removes_them(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "SEED_LOAD_USERS": "5", "TMPDIR": str(tmp_path)}
+    env.pop("REDIS_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "authkit.cli", "serve", "jwt-denylist", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        health = _wait_for(f"http://127.0.0.1:{port}/health")
+        assert health.json() == {"status": "ok", "variant": "jwt-denylist"}
+        assert any(p.name.startswith("authkit-redis-") for p in tmp_path.iterdir())
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    assert "private Redis at redis://127.0.0.1:" in output
+    assert ":6379" not in output, "never the system Redis"
+    assert not any(p.name.startswith("authkit-redis-") for p in tmp_path.iterdir())
+
+
+def test_services_up_status_down(tmp_path: Path) -> None:
+    env = {"AUTHKIT_SERVICES_DIR": str(tmp_path / "services")}
+    up = authkit("services", "up", "--no-postgres", env=env)
+    assert up.returncode == 0, up.stdout + up.stderr
+    (line,) = up.stdout.splitlines()
+    assert line.startswith("export REDIS_URL=redis://127.0.0.1:")
+    assert ":6379/" not in line
+    status = authkit("services", "status", env=env)
+    assert status.returncode == 0 and "redis: running" in status.stdout
+    assert authkit("services", "up", "--no-postgres", env=env).stdout == up.stdout, "idempotent"
+    assert authkit("services", "down", env=env).returncode == 0
+    assert authkit("services", "status", env=env).returncode == 1
+
+
+def test_verify_runs_the_contract_suite_against_a_url(fleet: Fleet) -> None:
+    target = fleet.get("flask-sessions")
+    result = authkit(
+        "verify", "--url", target.url, "--style", "session", "--", "-k", "public or login",
+        timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert " passed" in result.stdout
+    broken = authkit(
+        "verify", "--url", target.url, "--style", "bearer", "--", "-k", "login", timeout=300
+    )
+    assert broken.returncode != 0, "a session server is not a bearer server"
+
+
+def test_serve_refuses_unknown_variants() -> None:
+    result = authkit("serve", "no-such-variant")
+    assert result.returncode != 0
+    assert "invalid choice" in result.stderr
