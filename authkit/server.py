@@ -103,6 +103,12 @@ class Stores:
             self.sqlite_dir = Path(tempfile.mkdtemp(prefix="authkit-sqlite-"))
         return self.sqlite_dir / "authkit.sqlite3"
 
+    def __enter__(self) -> Stores:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if self.sqlite_dir is not None:
             shutil.rmtree(self.sqlite_dir, ignore_errors=True)

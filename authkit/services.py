@@ -92,17 +92,61 @@ def ensure_binaries(redis: bool = False, postgres: bool = False) -> None:
     subprocess.run(["apt-get", "install", "-y", "-qq", *wanted], check=True, env=env)
 
 
-class PrivateRedis:
+class PrivateServer:
+    """A server process of our own: started in a work directory, stopped, crashed, frozen.
+
+    Subclasses say how to start it (``start``), which signal stops it cleanly
+    (``stop_signal``) and which one crashes it (``kill_signal``).
+    """
+
+    prefix = "authkit-server-"
+    stop_signal: int = signal.SIGTERM
+    kill_signal: int = signal.SIGKILL
+
+    def __init__(self, workdir: Path | None = None, port: int | None = None) -> None:
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix=self.prefix))
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> PrivateServer:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop cleanly (Redis flushes its append-only file, PostgreSQL checkpoints)."""
+        _terminate(self.proc, sig=self.stop_signal)
+        self.proc = None
+
+    def kill(self) -> None:
+        """Crash it, as an outage would."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(self.kill_signal)
+            self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def pause(self) -> None:
+        """Freeze it (SIGSTOP): connections stay open but nothing answers, like a stalled server."""
+        _signal_group(self.proc, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        _signal_group(self.proc, signal.SIGCONT)
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class PrivateRedis(PrivateServer):
     """A redis-server of our own, with an append-only file (fsync every second).
 
     The append-only file is what lets a revocation (the JWT denylist) or a session survive a
     restart of Redis; every variant gets the same configuration, so the comparison is fair.
     """
 
-    def __init__(self, workdir: Path | None = None, port: int | None = None) -> None:
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="authkit-redis-"))
-        self.port = port or free_port()
-        self.proc: subprocess.Popen | None = None
+    prefix = "authkit-redis-"
 
     @property
     def url(self) -> str:
@@ -133,46 +177,20 @@ class PrivateRedis:
         wait_for_port(self.port, proc=self.proc)
         return self
 
-    def stop(self) -> None:
-        """Stop cleanly (Redis flushes its append-only file)."""
-        _terminate(self.proc)
-        self.proc = None
 
-    def kill(self) -> None:
-        """Crash it: SIGKILL, as an outage would."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def pause(self) -> None:
-        """Freeze it (SIGSTOP): connections stay open but nothing answers, like a stalled server."""
-        _signal_group(self.proc, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        _signal_group(self.proc, signal.SIGCONT)
-
-    def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-class PrivatePostgres:
+class PrivatePostgres(PrivateServer):
     """A PostgreSQL cluster of our own, initialised in a temporary directory.
 
     PostgreSQL refuses to run as root, and CI runs as root, so as root the cluster is
     created and run by the ``postgres`` system account.
     """
 
-    def __init__(self, workdir: Path | None = None, port: int | None = None) -> None:
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="authkit-pg-"))
-        self.port = port or free_port()
-        self.proc: subprocess.Popen | None = None
-        self.database = "authkit"
+    prefix = "authkit-pg-"
+    # SIGINT is PostgreSQL's "fast" shutdown (abort transactions, write a checkpoint);
+    # SIGQUIT its immediate one, with recovery at the next start, like after a crash.
+    stop_signal = signal.SIGINT
+    kill_signal = signal.SIGQUIT
+    database = "authkit"
 
     @property
     def url(self) -> str:
@@ -243,32 +261,6 @@ class PrivatePostgres:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-
-    def stop(self) -> None:
-        # SIGINT is PostgreSQL's "fast" shutdown: abort transactions, write a checkpoint.
-        _terminate(self.proc, sig=signal.SIGINT)
-        self.proc = None
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGQUIT)  # immediate shutdown, like a crash
-            self.proc.wait()
-        self.proc = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def pause(self) -> None:
-        """Freeze it (SIGSTOP): connections stay open but nothing answers, like a stalled server."""
-        _signal_group(self.proc, signal.SIGSTOP)
-
-    def resume(self) -> None:
-        _signal_group(self.proc, signal.SIGCONT)
-
-    def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _terminate(

@@ -39,11 +39,8 @@ SHORT_TIMEOUTS = {"SESSION_IDLE_SECONDS": "2", "SESSION_ABSOLUTE_SECONDS": "4"}
 
 @pytest.fixture(scope="module")
 def stores() -> Iterator[Stores]:
-    stores = Stores.start(postgres=True)
-    try:
-        yield stores
-    finally:
-        stores.close()
+    with Stores.start(postgres=True) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -24,11 +24,8 @@ TIMEOUT = 10
 
 @pytest.fixture(scope="module")
 def stores() -> Iterator[Stores]:
-    started = Stores.start(redis=True)
-    try:
+    with Stores.start(redis=True) as started:
         yield started
-    finally:
-        started.close()
 
 
 @pytest.fixture(scope="module")

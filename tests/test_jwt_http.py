@@ -45,11 +45,8 @@ PASSWORDS = {"alice": "alice-pass-123", "bob": "bob-pass-123"} | {
 
 @pytest.fixture(scope="module")
 def stores() -> Iterator[Stores]:
-    started = Stores.start(redis=True)
-    try:
+    with Stores.start(redis=True) as started:
         yield started
-    finally:
-        started.close()
 
 
 @pytest.fixture(scope="module")

@@ -50,11 +50,8 @@ ED_KID = ed25519_key(private_pem(ED_KEY)).kid
 
 @pytest.fixture(scope="module")
 def stores() -> Iterator[Stores]:
-    started = Stores.start(redis=True)
-    try:
+    with Stores.start(redis=True) as started:
         yield started
-    finally:
-        started.close()
 
 
 def serve(stores: Stores, **env: str):
