@@ -40,32 +40,20 @@ def _credential_headers(target: Target, user: tuple[str, str]) -> list[str]:
 def test_generated_requests_never_break_the_contract(target: Target, user: tuple[str, str]) -> None:
     st = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("st")
     assert st, "schemathesis is a dev dependency: pip install -e '.[dev]'"
+    argv = [
+        st, "run", str(SPEC),
+        "--url", target.url,
+        "--checks", CHECKS,
+        "--max-time", str(MAX_SECONDS),
+        "--workers", "2",
+        "--phases", "examples,coverage,fuzzing",
+        "--exclude-path-regex", "^/logout",
+        "--seed", "1",
+        "--no-color",
+    ]  # fmt: skip
+    argv += _credential_headers(target, user)
     result = subprocess.run(
-        [
-            st,
-            "run",
-            str(SPEC),
-            "--url",
-            target.url,
-            "--checks",
-            CHECKS,
-            "--max-time",
-            str(MAX_SECONDS),
-            "--workers",
-            "2",
-            "--phases",
-            "examples,coverage,fuzzing",
-            "--exclude-path-regex",
-            "^/logout",
-            "--seed",
-            "1",
-            "--no-color",
-            *_credential_headers(target, user),
-        ],  # fmt: skip
-        capture_output=True,
-        text=True,
-        timeout=MAX_SECONDS + 120,
-        check=False,
+        argv, capture_output=True, text=True, timeout=MAX_SECONDS + 120, check=False
     )
     summary = result.stdout[-4000:]
     print(summary)
