@@ -36,6 +36,10 @@ test-fast: stores
 	$(PY) -m pytest -m "not slow and not fault"
 
 compare: stores
+	@# wrk gives each variant a ceiling run without Locust in the way; optional.
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } || \
+	  echo "wrk not installed: ceiling runs use Locust instead (apt-get install wrk)"
 	$(VENV)/bin/authkit compare
 
 lint: install

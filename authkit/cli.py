@@ -7,8 +7,10 @@ from the command line, from the tests and from ``authkit compare``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
+
+from authkit import serve, services_cli, verify
+from authkit.compare import cli as compare_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,17 +18,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="authkit", description="Server-side sessions vs JWT, measured on your machine."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (
-        "authkit.serve",
-        "authkit.services_cli",
-        "authkit.verify",
-        "authkit.compare.cli",
-    ):
-        try:
-            importlib.import_module(module).register(commands)
-        except ModuleNotFoundError as exc:  # a part still being built must not break the rest
-            if exc.name != module:
-                raise
+    for module in (serve, services_cli, verify, compare_cli):
+        module.register(commands)
     args = parser.parse_args(argv)
     return int(args.handler(args) or 0)
 

@@ -191,6 +191,9 @@ class VariantServer:
     def _wait_until_answering(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                code = self.proc.returncode
+                raise RuntimeError(f"{self.variant.name}: gunicorn exited with {code}")
             with contextlib.suppress(requests.RequestException):
                 requests.get(self.url + "/products", timeout=2)
                 return

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 Style = Literal["session", "bearer"]
-Store = Literal["redis", "database"]
+#: Where a variant keeps its state; "none" is for the bare baselines of `authkit compare`.
+Store = Literal["redis", "database", "none"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Variant:
     name: str
     #: gunicorn's ``module:callable`` for the WSGI app.
     wsgi: str
+    #: The web framework; ``authkit compare`` measures it bare as the variant's baseline.
+    framework: Literal["flask", "django"]
     style: Style
     store: Store
     behaviour: Behaviour
@@ -61,6 +64,7 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             name="flask-sessions",
             wsgi="flask_sessions.wsgi:app",
+            framework="flask",
             style="session",
             store="redis",
             prepare="flask_sessions.users:seed_users",
@@ -77,6 +81,7 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             name="django-sessions",
             wsgi="django_sessions.wsgi:application",
+            framework="django",
             style="session",
             store="database",
             databases=("sqlite", "postgres"),
@@ -96,6 +101,7 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             name="jwt-stateless",
             wsgi="jwt_api.wsgi:app",
+            framework="flask",
             style="bearer",
             store="redis",
             prepare="jwt_api.users:seed_users",
@@ -113,6 +119,7 @@ VARIANTS: dict[str, Variant] = {
         Variant(
             name="jwt-denylist",
             wsgi="jwt_api.wsgi:app",
+            framework="flask",
             style="bearer",
             store="redis",
             prepare="jwt_api.users:seed_users",

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-from locust import between, constant, constant_throughput, events
+from locust import constant, constant_throughput, events
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
@@ -95,8 +95,8 @@ def _configure(environment: Any) -> None:
     if options.scenario == "paced":
         users = max(1, int(options.num_users or 1))
         chosen.wait_time = constant_throughput(options.paced_rate / users)
-    elif options.scenario == "steady" and os.environ.get("AUTHKIT_THINK_TIME"):
-        chosen.wait_time = between(0, float(os.environ["AUTHKIT_THINK_TIME"]))
+    else:
+        chosen.wait_time = constant(0)  # closed loop: the next request as soon as one returns
     environment.user_classes = [chosen]
 
 

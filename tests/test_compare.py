@@ -10,6 +10,7 @@ order the variants declare. The renderer is unit-tested on a small fixture.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from typing import Any
 import pytest
 
 from authkit.cli import main
-from authkit.compare import render, results as results_module
+from authkit.compare import render
+from authkit.compare import results as results_module
 from authkit.compare.probes import REPLAY_INTERVAL_SECONDS
 from authkit.compare.runner import CompareOptions, Comparison
 from authkit.compare.targets import importable, select_targets
@@ -178,41 +180,69 @@ def fixture_results() -> dict[str, Any]:
         "machine": {"cpu_model": "test CPU", "usable_cpus": 2, "logical_cpus": 2},
         "versions": {"packages": {}},
         "settings": {
-            "rounds": 1, "duration_seconds": 2.0, "warmup_seconds": 1.0, "database": "sqlite",
-            "server": {"worker_class": "gthread", "workers": 2, "threads": 4,
-                       "keep_alive_seconds": 5},
+            "rounds": 1,
+            "duration_seconds": 2.0,
+            "warmup_seconds": 1.0,
+            "database": "sqlite",
+            "server": {
+                "worker_class": "gthread",
+                "workers": 2,
+                "threads": 4,
+                "keep_alive_seconds": 5,
+            },
             "pinning": {"enabled": True, "server_and_store_core": 0, "load_generator_core": 1},
-            "hash_parameters": {"algorithm": "argon2id", "memory_kib": 19456, "time_cost": 2,
-                                "parallelism": 1},
+            "hash_parameters": {
+                "algorithm": "argon2id",
+                "memory_kib": 19456,
+                "time_cost": 2,
+                "parallelism": 1,
+            },
             "revocation": {"replay_interval_seconds": 0.1, "credential_lifetime_seconds": 5},
-        },  # fmt: skip
+        },
         "targets": {
             "flask-bare": {
-                "kind": "baseline", "framework": "flask", "baseline": None, "style": "bearer",
-                "store": "none", "declarations": None, "status": "ok", "failure": None,
+                "kind": "baseline",
+                "framework": "flask",
+                "baseline": None,
+                "style": "bearer",
+                "store": "none",
+                "declarations": None,
+                "status": "ok",
+                "failure": None,
                 "verification": {"method": "none", "passed": True},
             },
             "jwt-example": {
-                "kind": "variant", "framework": "flask", "baseline": "flask-bare",
-                "style": "bearer", "store": "redis", "declarations": declarations,
-                "status": "ok", "failure": None,
+                "kind": "variant",
+                "framework": "flask",
+                "baseline": "flask-bare",
+                "style": "bearer",
+                "store": "redis",
+                "declarations": declarations,
+                "status": "ok",
+                "failure": None,
                 "verification": {"method": "contract-suite", "passed": True},
                 "probe": {
                     "storage_calls": {"GET /me": {"redis": {}, "total": 0, "status": 200}},
                     "credential_bytes": {
-                        "issued_at_login": {"credential_bytes": 700}, "sent_per_read": 300,
+                        "issued_at_login": {"credential_bytes": 700},
+                        "sent_per_read": 300,
                         "sent_per_write": 300,
                     },
                 },
                 "revocation": {"logout": window, "logout_all": window},
             },
             "broken": {
-                "kind": "variant", "framework": "flask", "baseline": "flask-bare",
-                "style": "session", "store": "redis", "declarations": declarations,
-                "status": "failed", "failure": "failed verification (contract-suite)",
+                "kind": "variant",
+                "framework": "flask",
+                "baseline": "flask-bare",
+                "style": "session",
+                "store": "redis",
+                "declarations": declarations,
+                "status": "failed",
+                "failure": "failed verification (contract-suite)",
                 "verification": {"method": "contract-suite", "passed": False},
             },
-        },  # fmt: skip
+        },
         "cells": [
             _cell("flask-bare", "steady", 0.30, 1000),
             _cell("jwt-example", "steady", 0.45, 800),
@@ -274,3 +304,30 @@ def test_each_variant_gets_its_frameworks_baseline() -> None:
     assert by_name["flask-sessions"].baseline == "flask-bare"
     assert by_name["jwt-stateless"].baseline == "flask-bare"
     assert [t.kind for t in targets][:2] == ["baseline", "baseline"]
+
+
+def test_a_variant_that_cannot_start_is_reported_failed_without_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken variant is a result (failed, no numbers), not a crash of the whole run."""
+    broken = dataclasses.replace(
+        VARIANTS["jwt-stateless"], name="broken-variant", prepare="loadtests.baselines:missing"
+    )
+    monkeypatch.setitem(VARIANTS, "broken-variant", broken)
+    options = CompareOptions(
+        variants=["broken-variant"],
+        scenarios=["read"],
+        duration=1.0,
+        warmup=0.5,
+        users=2,
+        rounds=1,
+        out=tmp_path,
+    )
+    results = Comparison(options).run()
+    target = results["targets"]["broken-variant"]
+    assert target["status"] == "failed"
+    assert "did not start" in target["failure"]
+    assert not [c for c in results["cells"] if c["target"] == "broken-variant"]
+    assert target["probe"] is None and target["revocation"] is None
+    # The baseline of the same round was still measured.
+    assert [c["requests"] > 0 for c in results["cells"] if c["target"] == "flask-bare"] == [True]

@@ -140,29 +140,32 @@ def why(name: str, target: dict[str, Any], ratio: dict[str, Any] | None) -> str:
     write = describe_calls(read_calls(target, "POST /cart/items"))
     if decl.get("style") == "session" and target.get("store") == "redis":
         text = (
-            f"server-side session in Redis: each authenticated read loads it ({me}); "
-            f"a cart write also saves it ({write}); logout deletes it, so revocation is "
-            "immediate"
+            f"server-side session in Redis: every authenticated read loads it ({me}); the cart "
+            f"lives in the session, so a cart write reads and saves it ({write}); logout "
+            "deletes it: revocation is immediate"
         )
     elif decl.get("style") == "session":
         text = (
-            f"Django DB session: each read loads the session row and the user ({me}); "
-            f"a cart write {write}; logout deletes the row: immediate revocation"
+            f"Django DB session: every read loads the session row and the user ({me}); a cart "
+            f"write {write}; logout deletes the row: revocation is immediate"
         )
     elif decl.get("revocation") == "at_expiry":
         text = (
-            "a signature check only, no store call per read "
-            f"({me}); nothing to look up means logout cannot reach an issued token: it "
-            "stays valid until exp"
+            f"a signature check only, no store call per read ({me}); the cart is in Redis "
+            f"({write} per add); with nothing to look up, logout cannot reach an issued "
+            "token: it stays valid until exp"
         )
     else:
         text = (
-            f"a signature check plus a denylist lookup per read ({me}); the lookup is what "
-            "makes logout immediate"
+            f"a signature check plus a denylist lookup per read ({me}); the cart is in Redis "
+            f"({write} per add); the lookup is what makes logout immediate"
         )
-    steady = (ratio or {}).get("steady") or (ratio or {}).get("ceiling")
-    if steady and steady.get("cpu"):
-        text += f"; CPU/request {steady['cpu']:.2f}x its bare baseline"
+    ratio = ratio or {}
+    read = ratio.get("ceiling") or ratio.get("read")
+    if read and read.get("cpu"):
+        text += f". CPU per GET /me: {read['cpu']:.2f}x the bare baseline"
+    if ratio.get("steady", {}).get("cpu"):
+        text += f"; per journey request: {ratio['steady']['cpu']:.2f}x"
     return text
 
 

@@ -27,6 +27,7 @@ from rich.progress import (
 from authkit.compare import render
 from authkit.compare import results as results_module
 from authkit.compare.runner import ALL_SCENARIOS, CompareOptions, Comparison, Progress, Step
+from authkit.services import ServiceError
 
 console = Console(stderr=True)
 
@@ -168,6 +169,9 @@ def run_compare(args: argparse.Namespace) -> int:
         return 2
     try:
         results = comparison.run()
+    except ServiceError as exc:  # no redis-server / PostgreSQL and no way to install them
+        console.print(f"[red]{exc}[/red]")
+        return 2
     finally:
         if display is not None:
             display.stop()

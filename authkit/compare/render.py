@@ -17,6 +17,15 @@ from rich.table import Table
 
 from authkit.compare import aggregate, charts
 
+ENDPOINT_SHORT = {
+    "POST /login": "login",
+    "GET /products": "products",
+    "GET /me": "/me",
+    "POST /cart/items": "add item",
+    "GET /cart": "cart",
+    "DELETE /cart/items/{id}": "remove item",
+    "POST /logout": "logout",
+}
 DECLARATION_LABELS = {
     "style": "credential",
     "store": "store",
@@ -111,6 +120,50 @@ class View:
             )
         return rows
 
+    def findings(self) -> list[str]:
+        """Three or four sentences a reader can take away without reading the tables."""
+        notes: list[str] = []
+        ok = [n for n in self.variants if self.targets[n]["status"] == "ok"]
+        read_key = "ceiling" if any(self.cell(n, "ceiling") for n in ok) else "read"
+        costs = {
+            n: (self.cell(n, read_key)["cpu_ms"], self.ratio(n, read_key, "cpu"))
+            for n in ok
+            if self.cell(n, read_key) and self.ratio(n, read_key, "cpu") is not None
+        }
+        if costs:
+            ranked = sorted(costs, key=lambda n: costs[n][0])
+            text = ", ".join(f"{n} {costs[n][0]:.2f} ms ({costs[n][1]:.2f}x)" for n in ranked)
+            notes.append(f"Server + store CPU per authenticated GET /me, cheapest first: {text}.")
+        lingering = []
+        for name in ok:
+            window = (self.targets[name].get("revocation") or {}).get("logout")
+            if window and window["accepted_replays"]:
+                lingering.append(
+                    f"{name} kept accepting a logged-out credential for "
+                    f"{window['window_seconds']:.1f} s ({window['window_fraction_of_lifetime']:.0%}"
+                    " of its lifetime)"
+                )
+        immediate = [
+            n
+            for n in ok
+            if (w := (self.targets[n].get("revocation") or {}).get("logout"))
+            and not w["accepted_replays"]
+        ]
+        if lingering or immediate:
+            text = "; ".join(lingering) or "no variant accepted a logged-out credential"
+            if immediate:
+                text += f"; refused from the first replay: {', '.join(immediate)}"
+            notes.append(f"Revocation: {text}.")
+        sizes = {
+            n: (self.targets[n].get("probe") or {}).get("credential_bytes", {}).get("sent_per_read")
+            for n in ok
+        }
+        sizes = {n: v for n, v in sizes.items() if v}
+        if sizes:
+            text = ", ".join(f"{n} {v} B" for n, v in sorted(sizes.items(), key=lambda x: x[1]))
+            notes.append(f"Credential bytes on every request: {text}.")
+        return notes
+
     HEADLINE_COLUMNS = [
         "target",
         "status",
@@ -198,7 +251,9 @@ class View:
                 if not row:
                     continue
                 redis_calls = ", ".join(
-                    f"{k} {v:.2f}" for k, v in row["redis_calls_per_request"].items() if v
+                    f"{k} {v:.2f}"
+                    for k, v in row["redis_calls_per_request"].items()
+                    if v and v >= 0.005
                 )
                 rows.append(
                     [
@@ -231,7 +286,7 @@ class View:
         "p50/p95/p99 ms",
         "server CPU ms/req",
         "store CPU ms/req",
-        "CPU range over rounds",
+        "server + store CPU ms/req, range over rounds",
         "Redis calls/req",
         "failures",
         "load generator CPU",
@@ -303,6 +358,8 @@ def summary_markdown(results: dict[str, Any], against: dict[str, Any] | None = N
         "store's own CPU), over the same framework's bare baseline: requests/s on this machine "
         "is limited by the load generator as much as by the server.",
     ]
+    if view.findings():
+        parts += ["", "## In short", *[f"- {f}" for f in view.findings()]]
     if view.warnings:
         parts += ["", "## Warnings", *[f"- {w}" for w in view.warnings]]
     parts += ["", "## Cost per request", _md_table(view.HEADLINE_COLUMNS, view.headline_rows())]
@@ -339,8 +396,8 @@ def summary_markdown(results: dict[str, Any], against: dict[str, Any] | None = N
 
 # -- report.html --------------------------------------------------------------------------
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1200px;
-color:#222;padding:0 16px;line-height:1.4}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
+max-width:1200px;color:#222;padding:0 16px;line-height:1.4}
 h1{margin-bottom:4px} h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .meta{color:#555;font-size:14px}
 table{border-collapse:collapse;width:100%;font-size:13px;margin:8px 0}
@@ -349,20 +406,29 @@ th{background:#f3f3f3} tr:nth-child(even) td{background:#fafafa}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .warn{background:#fff4e5;border-left:4px solid #f0a020;padding:8px 12px;margin:8px 0}
 .failed{color:#b00020;font-weight:600}
+.findings{background:#eef5ff;border-left:4px solid #1f77b4;padding:8px 12px;margin:12px 0}
+.findings ul{margin:4px 0 0 0;padding-left:20px}
 img{max-width:100%;display:block;margin:8px 0}
-.charts{display:grid;grid-template-columns:1fr;gap:4px}
+.charts{display:grid;grid-template-columns:1fr 1fr;gap:8px 20px}
+figure{margin:0}
 details{margin:8px 0} pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
 .note{color:#555;font-size:13px}
 """
 
 
-def _html_table(header: list[str], rows: list[list[str]], numeric_from: int = 99) -> str:
+def _html_table(
+    header: list[str], rows: list[list[str]], numeric: set[int] | int | None = None
+) -> str:
+    """A table; columns in ``numeric`` (a set, or every column from an index on) align right."""
+    if isinstance(numeric, int):
+        numeric = set(range(numeric, len(header)))
+    numeric = numeric or set()
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = []
     for row in rows:
         cells = []
         for i, value in enumerate(row):
-            cls = ' class="num"' if i >= numeric_from else ""
+            cls = ' class="num"' if i in numeric else ""
             text = html.escape(str(value))
             if str(value).startswith("failed") or str(value) == "skipped":
                 text = f'<span class="failed">{text}</span>'
@@ -374,6 +440,8 @@ def _html_table(header: list[str], rows: list[list[str]], numeric_from: int = 99
 def _chart_set(view: View) -> list[tuple[str, str | None, str]]:
     names = [n for n in view.targets if n in view.summary]
     scenarios = [s for s in view.scenarios if s != "login"]
+    # The paced run's requests/s is what was offered, the same for everyone: not a result.
+    throughput_scenarios = [s for s in scenarios if s != "paced"]
     cpu = charts.grouped_bars(
         "Server + store CPU time per request (lower is better)",
         "ms per request",
@@ -382,10 +450,13 @@ def _chart_set(view: View) -> list[tuple[str, str | None, str]]:
         "{:.2f}",
     )
     rps = charts.grouped_bars(
-        "Requests per second (limited by the load generator as well as the server)",
+        "Requests per second (higher is better; Locust limits it too)",
         "requests/s",
-        scenarios,
-        {n: [(view.cell(n, s) or {}).get("requests_per_second") for s in scenarios] for n in names},
+        throughput_scenarios,
+        {
+            n: [(view.cell(n, s) or {}).get("requests_per_second") for s in throughput_scenarios]
+            for n in names
+        },
         "{:.0f}",
     )
     latency_scenario = "paced" if "paced" in view.scenarios else (scenarios or [None])[0]
@@ -402,12 +473,11 @@ def _chart_set(view: View) -> list[tuple[str, str | None, str]]:
             },
             "{:.1f}",
         )
-    header, rows = view.endpoint_rows()
-    endpoints = [r[0] for r in rows]
+    endpoints = [row[0] for row in view.endpoint_rows()[1]]
     calls = charts.grouped_bars(
-        "Storage calls per request, by endpoint (Redis commands + SQL statements)",
+        "Storage calls per request by endpoint (Redis commands + SQL)",
         "calls",
-        [e.replace(" /", "\n/") for e in endpoints],
+        [ENDPOINT_SHORT.get(e, e) for e in endpoints],
         {
             n: [
                 (lambda c: None if c is None else sum(c.values()))(
@@ -428,7 +498,7 @@ def _chart_set(view: View) -> list[tuple[str, str | None, str]]:
         }
     )
     logins = charts.grouped_bars(
-        "Logins per second (login + logout churn; bound by argon2id)",
+        "Logins per second (login + logout churn, bound by argon2id)",
         "logins/s",
         ["login"],
         {
@@ -453,12 +523,15 @@ def report_html(results: dict[str, Any], against: dict[str, Any] | None = None) 
     settings = results["settings"]
     machine = results["machine"]
     server = settings["server"]
+    replay_ms = settings["revocation"]["replay_interval_seconds"] * 1000
     out = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width,initial-scale=1'>",
-        f"<title>authkit compare {html.escape(results['created'])}</title><style>{CSS}</style></head><body>",
+        f"<title>authkit compare {html.escape(results['created'])}</title>",
+        f"<style>{CSS}</style></head><body>",
         "<h1>authkit compare: server-side sessions vs JWT</h1>",
-        f"<p class='meta'>{html.escape(results['created'])} · {html.escape(machine['cpu_model'])} · "
+        f"<p class='meta'>{html.escape(results['created'])} · "
+        f"{html.escape(machine['cpu_model'])} · "
         f"{machine['usable_cpus']} usable cores · {settings['rounds']} round(s), "
         f"{settings['duration_seconds']} s per Locust window after {settings['warmup_seconds']} s "
         f"warm-up · database {html.escape(settings['database'])} · gunicorn "
@@ -471,6 +544,13 @@ def report_html(results: dict[str, Any], against: dict[str, Any] | None = None) 
         "framework's bare baseline (no auth, no store). Requests/s sits beside them: on a small "
         "machine the load generator limits it as much as the server does.</p>",
     ]
+    findings = view.findings()
+    if findings:
+        out.append(
+            "<div class='findings'><b>In short</b><ul>"
+            + "".join(f"<li>{html.escape(f)}</li>" for f in findings)
+            + "</ul></div>"
+        )
     for warning in view.warnings:
         out.append(f"<div class='warn'>{html.escape(warning)}</div>")
     out += [
@@ -485,8 +565,8 @@ def report_html(results: dict[str, Any], against: dict[str, Any] | None = None) 
     ]
     out += [
         "<h2>Revocation, credentials, login</h2>",
-        f"<p class='note'>Revocation: log out (or log out everywhere from a second device), then "
-        f"replay the old credential every {settings['revocation']['replay_interval_seconds'] * 1000:.0f} ms; "
+        "<p class='note'>Revocation: log out (or log out everywhere from a second device), then "
+        f"replay the old credential every {replay_ms:.0f} ms; "
         f"credential lifetime set to {settings['revocation']['credential_lifetime_seconds']} s "
         "for this probe (ACCESS_TTL_SECONDS, SESSION_IDLE/ABSOLUTE_SECONDS).</p>",
         _html_table(view.SECURITY_COLUMNS, view.security_rows(), 4),
@@ -505,7 +585,7 @@ def report_html(results: dict[str, Any], against: dict[str, Any] | None = None) 
         "commandstats deltas, SQL from Django's execute_wrapper (loadtests/sqlcount.py).</p>",
         _html_table(*view.endpoint_rows()),
         "<h2>Every scenario (medians over rounds)</h2>",
-        _html_table(view.DETAIL_COLUMNS, view.detail_rows(), 2),
+        _html_table(view.DETAIL_COLUMNS, view.detail_rows(), {2, 3, 4, 5, 6, 7, 9, 10, 11}),
     ]
     if against is not None:
         out += [

@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
-import statistics
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -39,6 +38,7 @@ from authkit.compare.targets import Target, importable, select_targets
 from authkit.compare.verification import NONE, verify
 from authkit.server import DEFAULT_WORKERS, Stores, VariantServer, server_settings, serving
 from authkit.services import free_port
+from authkit.variants import Variant
 from shared.passwords import hash_parameters
 
 LOAD_SCENARIOS = ["steady", "paced", "read", "login", "ceiling"]
@@ -59,7 +59,7 @@ def default_scenarios() -> list[str]:
 class CompareOptions:
     variants: list[str] | None = None
     scenarios: list[str] = field(default_factory=default_scenarios)
-    duration: float = 3.5
+    duration: float = 3.0
     warmup: float = 1.5
     login_duration: float = 3.0
     ceiling_duration: float = 2.5
@@ -222,7 +222,7 @@ class Comparison:
             for target in self._order(active, round_index):
                 steps.append(Step(f"round {round_index + 1}: start {target.name}", 2.5))
                 if round_index == 0 and self.options.verify and not target.is_baseline:
-                    steps.append(Step(f"verify {target.name}", 5))
+                    steps.append(Step(f"verify {target.name}", 8))
                 for scenario in _scenarios_for(target, self.options):
                     label = f"round {round_index + 1}: {target.name} {scenario}"
                     steps.append(Step(label, _cell_estimate(scenario, self.options)))
@@ -257,7 +257,15 @@ class Comparison:
         return {"SEED_LOAD_USERS": str(self.seed_count), **(extra or {})}
 
     @contextlib.contextmanager
-    def _serve(self, target: Target, stores: Stores, variant=None, extra=None, tag="load"):
+    def _serve(
+        self,
+        target: Target,
+        stores: Stores,
+        variant: Variant | None = None,
+        extra: dict[str, str] | None = None,
+        tag: str = "load",
+    ) -> Iterator[VariantServer]:
+        """Serve a target on the run's port, pinned to the server core when pinning."""
         log = self.out / "logs" / f"{target.name}-{tag}.log"
         with serving(
             variant or target.variant,
@@ -569,8 +577,3 @@ def _cell_numbers(window: loadgen.Window, store_kind: str | None) -> dict[str, A
     if "by_name" in summary:
         numbers["requests_by_name"] = summary["by_name"]
     return numbers
-
-
-def median(values: list[float]) -> float | None:
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None

@@ -27,16 +27,18 @@ BASELINES: dict[str, Variant] = {
     "flask-bare": Variant(
         name="flask-bare",
         wsgi="loadtests.baselines.flask_bare:app",
+        framework="flask",
         style="bearer",
-        store="none",  # type: ignore[arg-type]  # a baseline has no store
+        store="none",
         behaviour=_NO_AUTH,
         prepare="loadtests.baselines:prepare",
     ),
     "django-bare": Variant(
         name="django-bare",
         wsgi="loadtests.baselines.django_bare:application",
+        framework="django",
         style="bearer",
-        store="none",  # type: ignore[arg-type]
+        store="none",
         behaviour=_NO_AUTH,
         prepare="loadtests.baselines:prepare",
     ),
@@ -46,15 +48,8 @@ BASELINE_OF_FRAMEWORK = {"flask": "flask-bare", "django": "django-bare"}
 
 
 def framework_of(variant: Variant) -> str:
-    """The web framework a variant is built on (its baseline is the same framework bare).
-
-    Read from a ``framework`` attribute when the registry declares one, else from the
-    WSGI module's name (``django_sessions.wsgi`` -> django; everything else is Flask).
-    """
-    declared = getattr(variant, "framework", None)
-    if declared:
-        return str(declared)
-    return "django" if variant.wsgi.split(".")[0].startswith("django") else "flask"
+    """The web framework a variant is built on (its baseline is the same framework bare)."""
+    return variant.framework
 
 
 @dataclass(frozen=True)
