@@ -124,6 +124,9 @@ def test_revocation_windows_order_as_declared(tiny_run: dict[str, Any]) -> None:
             else:  # at_expiry: about the token's lifetime, and then refused
                 assert 0.4 <= window["window_fraction_of_lifetime"] <= 1.2, (name, kind, window)
                 assert not window["still_accepted_at_end"], (name, kind, window)
+        if target["style"] == "bearer":  # the refresh token, presented right after logout
+            expected = 200 if declarations["revocation"] == "at_expiry" else 401
+            assert target["revocation"]["logout"]["refresh_after_revocation_status"] == expected
 
 
 def test_variants_cost_more_than_nothing_and_have_their_baseline(tiny_run: dict[str, Any]) -> None:

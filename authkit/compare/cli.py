@@ -32,6 +32,13 @@ from authkit.services import ServiceError
 console = Console(stderr=True)
 
 
+def table_console() -> Console:
+    """Where the final tables go: the terminal's width, or 160 columns when piped to a file
+    (rich's default of 80 folds every cell of an eight-column table)."""
+    stdout = Console()
+    return stdout if stdout.is_terminal else Console(width=160)
+
+
 def register(subparsers: Any) -> None:
     """Add ``compare`` and ``report`` to the ``authkit`` command."""
     defaults = CompareOptions()
@@ -176,7 +183,7 @@ def run_compare(args: argparse.Namespace) -> int:
         if display is not None:
             display.stop()
     render.write_report(results, comparison.out)
-    render.print_table(results, Console())
+    render.print_table(results, table_console())
     console.print(f"report: {comparison.out / 'report.html'}")
     failed = [n for n, t in results["targets"].items() if t["status"] == "failed"]
     return 1 if failed else 0
@@ -191,7 +198,7 @@ def run_report(args: argparse.Namespace) -> int:
         return 2
     directory = args.directory if args.directory.is_dir() else args.directory.parent
     render.write_report(results, directory, against=against)
-    render.print_table(results, Console(), against=against)
+    render.print_table(results, table_console(), against=against)
     console.print(f"report: {directory / 'report.html'}")
     return 0
 
