@@ -70,10 +70,6 @@ class Target:
             pytest.skip(f"{self.id} declares no {key!r}: pass --target-variant to check it")
         return self.declared[key]
 
-    def require_managed(self) -> None:
-        if not self.managed:
-            pytest.skip("needs servers and stores that the suite starts itself, not --target-url")
-
 
 class Fleet:
     """Starts targets on first use and stops everything at the end of the test session."""
