@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from typing import IO
 
 from authkit.server import project_root
 
@@ -35,20 +36,30 @@ def run_contract(
     style: str | None,
     variant_name: str | None = None,
     extra_args: list[str] | None = None,
-    quiet: bool = False,
+    output: IO[bytes] | None = None,
+    timeout: float | None = None,
 ) -> bool:
-    """Run ``tests/contract`` against ``url``; True when every test passed."""
+    """Run ``tests/contract`` against ``url``; True when every test passed.
+
+    Pytest's report goes to ``output`` when given (``authkit compare`` keeps it as a log),
+    else to this terminal. A run that outlives ``timeout`` seconds counts as failed.
+    """
     argv = [sys.executable, "-m", "pytest", "tests/contract", "--target-url", url, "-q", "-rs"]
     if style:
         argv += ["--target-style", style]
     if variant_name:
         argv += ["--target-variant", variant_name]
     argv += extra_args or []
-    result = subprocess.run(
-        argv,
-        cwd=project_root(),
-        stdout=subprocess.DEVNULL if quiet else None,
-        stderr=subprocess.DEVNULL if quiet else None,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            argv,
+            cwd=project_root(),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return False
     return result.returncode == 0

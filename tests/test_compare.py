@@ -93,7 +93,7 @@ def test_results_follow_the_schema(tiny_run: dict[str, Any]) -> None:
     for target in reloaded["targets"].values():
         if target["kind"] == "variant":
             assert target["verification"]["passed"] is True
-            assert target["verification"]["method"] in {"contract-suite", "smoke-check"}
+            assert target["verification"]["method"] == "contract-suite"
 
 
 def test_storage_calls_per_read_match_the_declarations(tiny_run: dict[str, Any]) -> None:

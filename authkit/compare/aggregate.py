@@ -186,11 +186,6 @@ def warnings(results: dict[str, Any], summary: dict[str, dict[str, dict[str, Any
             notes.append(f"{name} failed and has no numbers: {target.get('failure')}")
         elif target["status"] == "skipped":
             notes.append(f"{name} was skipped: {target.get('failure')}")
-        elif verification.get("method") == "smoke-check":
-            notes.append(
-                f"{name} was verified by the built-in smoke check only (the contract suite "
-                "authkit.verify.run_contract was not available)."
-            )
         elif str(verification.get("method", "")).startswith("skipped"):
             notes.append(f"{name} was not verified (--no-verify).")
         if target.get("probe_error"):
