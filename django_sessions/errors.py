@@ -14,7 +14,13 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 
-from shared.errors import STORE_RETRY_AFTER_SECONDS, ApiError, store_unavailable
+from shared.errors import (
+    STORE_RETRY_AFTER_SECONDS,
+    ApiError,
+    code_for_status,
+    store_unavailable,
+    unauthenticated,
+)
 from shared.settings import MAX_BODY_BYTES
 
 
@@ -30,7 +36,7 @@ def store_unavailable_response() -> JsonResponse:
 
 
 def unauthenticated_response() -> JsonResponse:
-    return error_response(ApiError("unauthenticated", "Authentication required."))
+    return error_response(unauthenticated())
 
 
 def csrf_failed_response(reason: str = "") -> JsonResponse:
@@ -54,16 +60,7 @@ def payload_too_large_response() -> JsonResponse:
 
 def response_for_status(status: int) -> JsonResponse:
     """A generic envelope for an error response some Django component produced as HTML."""
-    code = {
-        401: "unauthenticated",
-        403: "csrf_failed",
-        404: "not_found",
-        405: "method_not_allowed",
-        413: "payload_too_large",
-        415: "unsupported_media_type",
-        429: "rate_limited",
-        503: "store_unavailable",
-    }.get(status, "bad_request" if status < 500 else "internal_error")
+    code = code_for_status(status)
     messages = {"not_found": "No such resource.", "internal_error": "Something went wrong."}
     return error_response(ApiError(code, messages.get(code, "The request failed.")))
 

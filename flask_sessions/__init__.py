@@ -7,13 +7,13 @@ is in Redis under that ID. Logging out deletes the record, so the ID dies at onc
 
 from __future__ import annotations
 
-import redis
 from flask import Flask
 
-from flask_sessions.session_store import SlidingRedisSessionInterface, redis_client
+from flask_sessions.session_store import SlidingRedisSessionInterface
 from flask_sessions.views import api
 from shared import flask_api
 from shared.passwords import warm_up
+from shared.redis_store import STORE_ERRORS, connect
 from shared.settings import Settings
 
 VARIANT_NAME = "flask-sessions"
@@ -39,17 +39,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_REFRESH_EACH_REQUEST=False,
         AUTHKIT_SETTINGS=settings,
     )
-    client = redis_client(settings.require_redis_url(), settings.store_timeout_seconds)
+    client = connect(settings.require_redis_url(), settings.store_timeout_seconds)
     app.session_interface = SlidingRedisSessionInterface(
         app,
         client,
         idle_seconds=settings.session_idle_seconds,
         absolute_seconds=settings.session_absolute_seconds,
     )
-    app.extensions["authkit_redis"] = client
-    flask_api.install(
-        app, store_errors=(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-    )
+    flask_api.install(app, store_errors=STORE_ERRORS)
     app.register_blueprint(api)
     warm_up()
     return app

@@ -21,8 +21,6 @@ from typing import Any
 import redis
 from flask import Flask
 from flask_session.redis import RedisSessionInterface
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from shared.errors import unauthenticated
 
@@ -30,20 +28,6 @@ KEY_PREFIX = "session:"
 USER_INDEX_PREFIX = "user-sessions:"
 #: Bytes of randomness in a session ID: 32 bytes = 256 bits from ``secrets``.
 SESSION_ID_BYTES = 32
-
-
-def redis_client(url: str, timeout: float) -> redis.Redis:
-    """A Redis client that fails fast: short socket timeouts and no silent retries.
-
-    redis-py retries failed commands by default; with Redis down that turns one request
-    into several timeouts. Failing at once lets the app answer 503 within about a second.
-    """
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=timeout,
-        socket_connect_timeout=timeout,
-        retry=Retry(NoBackoff(), 0),
-    )
 
 
 class SlidingRedisSessionInterface(RedisSessionInterface):

@@ -14,7 +14,7 @@ from shared.bodies import require_string_fields
 from shared.cart import add_line, parse_add_item, remove_line, render_cart
 from shared.catalog import PRODUCTS
 from shared.errors import ApiError, store_unavailable, unauthenticated
-from shared.flask_api import json_body
+from shared.flask_api import json_body, no_content
 from shared.passwords import verify_password
 
 api = Blueprint("api", __name__)
@@ -110,7 +110,7 @@ def logout() -> Response:
     check_csrf()
     _store().forget_for_user(username, session.sid)
     session.clear()  # Flask-Session then deletes the record and expires the cookie
-    return Response(status=204)
+    return no_content()
 
 
 @api.post("/logout-all")
@@ -119,7 +119,7 @@ def logout_all() -> Response:
     check_csrf()
     _store().delete_all_for_user(username)
     session.clear()
-    return Response(status=204)
+    return no_content()
 
 
 @api.get("/cart")

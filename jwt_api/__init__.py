@@ -10,7 +10,7 @@ cart in Redis; they differ only in what happens after a token is issued:
 
 Modules, one job each: :mod:`.config` (settings), :mod:`.keys` (key set, rotation),
 :mod:`.tokens` (issuing and verifying), :mod:`.revocation` (denylist, families,
-generations), :mod:`.cart` (the Redis cart), :mod:`.store` (the Redis client),
+generations), :mod:`.cart` (the Redis cart),
 :mod:`.users` (seed users, password check), :mod:`.views` (the HTTP API), :mod:`.app`
 (the factory) and :mod:`.wsgi` (what gunicorn loads).
 """

@@ -7,9 +7,9 @@ from flask import Flask, Response, request
 from jwt_api import views
 from jwt_api.config import JwtConfig
 from jwt_api.services import EXTENSION, build_services
-from jwt_api.store import STORE_ERRORS
 from shared import flask_api
 from shared.passwords import warm_up
+from shared.redis_store import STORE_ERRORS
 
 
 def create_app(config: JwtConfig | None = None) -> Flask:

@@ -28,8 +28,13 @@ Lines = dict[str, int]
 
 
 def _lines(flat: list[bytes]) -> Lines:
-    """``HGETALL``'s flat [field, value, ...] reply as product id -> quantity."""
-    return {flat[i].decode(): int(flat[i + 1]) for i in range(0, len(flat), 2)}
+    """``HGETALL``'s flat [field, value, ...] reply (from Lua) as product id -> quantity."""
+    return _decoded(dict(zip(flat[::2], flat[1::2], strict=True)))
+
+
+def _decoded(raw: dict[bytes, bytes]) -> Lines:
+    """``HGETALL``'s reply as redis-py returns it, as product id -> quantity."""
+    return {field.decode(): int(value) for field, value in raw.items()}
 
 
 class RedisCarts:
@@ -44,8 +49,7 @@ class RedisCarts:
         return self.prefix + username
 
     def get(self, username: str) -> Lines:
-        raw = self.client.hgetall(self._key(username))
-        return {field.decode(): int(value) for field, value in raw.items()}
+        return _decoded(self.client.hgetall(self._key(username)))
 
     def add(self, username: str, product_id: str, quantity: int, cap: int) -> Lines:
         """Add ``quantity`` atomically; over the cap, the shared rule raises the 422."""
@@ -63,4 +67,4 @@ class RedisCarts:
         removed, remaining = pipe.execute()
         if not removed:
             remove_line({}, product_id)  # raises the 404
-        return {field.decode(): int(value) for field, value in remaining.items()}
+        return _decoded(remaining)

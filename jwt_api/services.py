@@ -10,8 +10,8 @@ from flask import current_app
 from jwt_api.cart import RedisCarts
 from jwt_api.config import JwtConfig
 from jwt_api.revocation import DenylistRevocation, Revocation, StatelessRevocation
-from jwt_api.store import connect
 from jwt_api.tokens import TokenService
+from shared.redis_store import connect
 
 EXTENSION = "authkit_jwt"
 
@@ -33,7 +33,7 @@ def services() -> Services:
 
 def build_services(config: JwtConfig) -> Services:
     shared = config.shared
-    client = connect(shared)
+    client = connect(shared.require_redis_url(), shared.store_timeout_seconds)
     revocation: Revocation
     if config.mode == "denylist":
         revocation = DenylistRevocation(

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import redis
 
-from jwt_api.store import connect
 from shared import redis_users
 from shared.passwords import verify_password
+from shared.redis_store import connect
 from shared.settings import Settings
 
 
 def seed_users() -> None:
     """The registry's prepare hook: store the seed users' hashes (``SEED_LOAD_USERS``)."""
-    client = connect(Settings.from_env())
+    client = connect(Settings.from_env().require_redis_url(), timeout=10)
     try:
         redis_users.seed(client)
     finally:

@@ -14,7 +14,7 @@ from shared.bodies import check_body_size, parse_json_object, require_string_fie
 from shared.cart import MAX_QUANTITY, parse_add_item, render_cart
 from shared.catalog import PRODUCTS
 from shared.errors import ApiError, unauthenticated
-from shared.flask_api import json_body
+from shared.flask_api import json_body, no_content
 
 
 def _token_response(username: str, pair: TokenPair) -> dict[str, Any]:
@@ -25,12 +25,6 @@ def _token_response(username: str, pair: TokenPair) -> dict[str, Any]:
         "token_type": "Bearer",
         "expires_in": pair.expires_in,
     }
-
-
-def _no_content() -> Response:
-    response = Response(status=204)
-    del response.headers["Content-Type"]
-    return response
 
 
 def _optional_json_body() -> None:
@@ -100,14 +94,14 @@ def logout() -> Response:
     claims = authenticate()
     _optional_json_body()
     services().revocation.revoke_family(claims)  # stateless: nothing to do, nothing stored
-    return _no_content()
+    return no_content()
 
 
 def logout_all() -> Response:
     claims = authenticate()
     _optional_json_body()
     services().revocation.revoke_all(claims.username)  # stateless: nothing to do
-    return _no_content()
+    return no_content()
 
 
 def register(app: Flask) -> None:

@@ -25,6 +25,25 @@ STATUS_BY_CODE: dict[str, int] = {
     "store_unavailable": 503,
 }
 
+#: The code for an error status that a framework or server produced on its own (a 404
+#: from the router, a 413 from the body limit...), when no view said which code it is.
+CODE_BY_STATUS: dict[int, str] = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "csrf_failed",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    503: "store_unavailable",
+}
+
+
+def code_for_status(status: int) -> str:
+    return CODE_BY_STATUS.get(status, "bad_request" if status < 500 else "internal_error")
+
+
 #: Seconds a client should wait before retrying a 503 (sent as ``Retry-After``).
 STORE_RETRY_AFTER_SECONDS = 1
 

@@ -13,18 +13,8 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.bodies import check_body_size, parse_json_object
-from shared.errors import STORE_RETRY_AFTER_SECONDS, ApiError, error_body
+from shared.errors import STORE_RETRY_AFTER_SECONDS, ApiError, code_for_status, error_body
 from shared.settings import MAX_BODY_BYTES
-
-_CODE_BY_HTTP_STATUS = {
-    400: "bad_request",
-    401: "unauthenticated",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    429: "rate_limited",
-}
 
 #: Paths whose answers are public and the same for everyone, so caches may keep them.
 PUBLIC_PATHS = frozenset({"/products", "/health"})
@@ -35,6 +25,13 @@ def error_response(error: ApiError) -> Response:
     response.status_code = error.status
     if error.code == "store_unavailable":
         response.headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
+    return response
+
+
+def no_content() -> Response:
+    """A 204: no body, hence no ``Content-Type`` (Flask would say text/html)."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
     return response
 
 
@@ -61,7 +58,7 @@ def install(app: Flask, store_errors: tuple[type[BaseException], ...]) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
         status = error.code or 500
-        code = _CODE_BY_HTTP_STATUS.get(status, "bad_request" if status < 500 else "internal_error")
+        code = code_for_status(status)
         message = {
             "not_found": "No such resource.",
             "method_not_allowed": f"{request.method} is not allowed here.",

@@ -22,6 +22,7 @@ def test_logout_answers_204_and_ends_the_login_for_this_client(logged_in: ApiCli
     response = logged_in.logout()
     assert response.status_code == 204
     assert response.content == b""
+    assert "Content-Type" not in response.headers, "a 204 has no body to type"
     if logged_in.style == "session":  # the browser is told to drop the cookie
         assert (
             "Max-Age=0" in response.headers["Set-Cookie"]
