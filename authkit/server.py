@@ -22,13 +22,11 @@ from pathlib import Path
 import requests
 
 from authkit.services import PrivatePostgres, PrivateRedis, free_port, wait_for_port
-from authkit.variants import Variant
+from authkit.variants import Variant, framework_of
 
-#: One gunicorn configuration for every variant (fairness). ``gthread`` keeps connections
-#: alive; the ``sync`` worker closes the connection after every response, which doubles the
-#: load generator's cost per request and would hide the servers' differences.
-WORKER_CLASS = "gthread"
-THREADS = 4
+#: One gunicorn configuration for every variant (fairness); the worker class and threads
+#: come from the variant's framework (:class:`authkit.variants.Serving`), the same for all
+#: variants of one framework and for its baseline.
 KEEP_ALIVE_SECONDS = 5
 DEFAULT_WORKERS = 2
 
@@ -36,29 +34,51 @@ DEFAULT_WORKERS = 2
 def gunicorn_argv(
     variant: Variant, port: int, workers: int = DEFAULT_WORKERS, host: str = "127.0.0.1"
 ) -> list[str]:
-    return [
-        sys.executable, "-m", "gunicorn", variant.wsgi,
-        "--bind", f"{host}:{port}",
+    serving_spec = framework_of(variant).serving
+    argv = [
+        sys.executable, "-m", "gunicorn", variant.app,
+        "--bind", f"{_bracketed(host)}:{port}",
         "--workers", str(workers),
-        "--worker-class", WORKER_CLASS,
-        "--threads", str(THREADS),
+        "--worker-class", serving_spec.worker_class,
         "--keep-alive", str(KEEP_ALIVE_SECONDS),
         "--graceful-timeout", "5",
         "--timeout", "30",
         "--no-control-socket",  # gunicorn 27 would otherwise want a socket in $HOME
         "--log-level", "warning",
     ]  # fmt: skip
+    if serving_spec.worker_class == "gthread":
+        argv += ["--threads", str(serving_spec.threads)]
+    return argv
 
 
-def server_settings(workers: int = DEFAULT_WORKERS) -> dict[str, object]:
-    """The server configuration, for reports."""
+def server_settings(variant: Variant, workers: int = DEFAULT_WORKERS) -> dict[str, object]:
+    """The server configuration a variant runs with, for reports."""
+    serving_spec = framework_of(variant).serving
     return {
         "server": "gunicorn",
-        "worker_class": WORKER_CLASS,
+        "interface": serving_spec.interface,
+        "worker_class": serving_spec.worker_class,
         "workers": workers,
-        "threads": THREADS,
+        "threads": serving_spec.threads if serving_spec.worker_class == "gthread" else None,
         "keep_alive_seconds": KEEP_ALIVE_SECONDS,
     }
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def reachable_host(host: str) -> str:
+    """Where a client on this machine reaches a server bound to ``host``.
+
+    A wildcard bind (``0.0.0.0``, ``::``) is reached on loopback; any other address is
+    reached on itself (a server bound to 127.0.0.2 does not answer on 127.0.0.1).
+    """
+    if host in ("", "0.0.0.0"):  # noqa: S104  (mapping a wildcard bind, not binding)
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host
 
 
 def project_root() -> Path:
@@ -79,11 +99,16 @@ class Stores:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
 
     @classmethod
-    def start(cls, redis: bool = False, postgres: bool = False) -> Stores:
-        """Start what is needed and not already given by ``REDIS_URL`` / ``DATABASE_URL``."""
+    def start(cls, redis: bool = False, postgres: bool = False, private: bool = False) -> Stores:
+        """Start what is needed and not already given by ``REDIS_URL`` / ``DATABASE_URL``.
+
+        ``private=True`` ignores those variables: tests that kill and restart stores must
+        own them, never stop a server somebody pointed the kit at.
+        """
+        environ = {} if private else os.environ
         stores = cls(
-            redis_url=os.environ.get("REDIS_URL", ""),
-            database_url=os.environ.get("DATABASE_URL", ""),
+            redis_url=environ.get("REDIS_URL", ""),
+            database_url=environ.get("DATABASE_URL", ""),
         )
         try:
             if redis and not stores.redis_url:
@@ -155,7 +180,7 @@ def prepare(variant: Variant, env: dict[str, str]) -> None:
 
 @dataclass
 class VariantServer:
-    """One gunicorn process tree serving one variant on 127.0.0.1."""
+    """One gunicorn process tree serving one variant (on 127.0.0.1 unless ``host`` says)."""
 
     variant: Variant
     env: dict[str, str]
@@ -168,7 +193,7 @@ class VariantServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{_bracketed(reachable_host(self.host))}:{self.port}"
 
     def start(self, timeout: float = 30) -> VariantServer:
         self.port = self.port or free_port()
@@ -184,7 +209,7 @@ class VariantServer:
         )
         if log is not subprocess.DEVNULL:
             log.close()
-        wait_for_port(self.port, timeout=timeout, proc=self.proc)
+        wait_for_port(self.port, timeout=timeout, proc=self.proc, host=reachable_host(self.host))
         self._wait_until_answering(timeout)
         return self
 

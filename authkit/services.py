@@ -34,17 +34,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(port: int, timeout: float = 15.0, proc: subprocess.Popen | None = None) -> None:
+def wait_for_port(
+    port: int,
+    timeout: float = 15.0,
+    proc: subprocess.Popen | None = None,
+    host: str = "127.0.0.1",
+) -> None:
+    """Wait until something accepts connections on ``host:port`` (or ``proc`` exits)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise ServiceError(f"process exited with {proc.returncode} before listening on {port}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            with socket.create_connection((host, port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.05)
-    raise ServiceError(f"nothing listened on 127.0.0.1:{port} after {timeout:.0f}s")
+    raise ServiceError(f"nothing listened on {host}:{port} after {timeout:.0f}s")
 
 
 def _postgres_bin_dirs() -> list[str]:

@@ -1,8 +1,14 @@
-"""Every variant of the kit and what it declares about its own behaviour: in one place.
+"""Every variant of the kit, the frameworks they are built on, and what each variant
+declares about its own behaviour: in one place.
 
 The contract suite asserts what is declared here, and the comparison report prints it as
-the behaviour matrix, so a difference between variants is a tested fact, not prose. To add
-a variant, add an entry: a WSGI app, the auth style its clients use, and its declarations.
+the behaviour matrix, so a difference between variants is a tested fact, not prose.
+
+Adding a variant is one folder (the app) plus one :func:`register_variant` call, here or in
+a module named in ``AUTHKIT_PLUGINS`` (see :mod:`authkit.plugins`). A variant on a new web
+framework adds one :func:`register_framework` call too: the framework brings its bare
+baseline app (what ``authkit compare`` divides the variant's numbers by) and how its apps
+are served.
 """
 
 from __future__ import annotations
@@ -11,8 +17,46 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 Style = Literal["session", "bearer"]
-#: Where a variant keeps its state; "none" is for the bare baselines of `authkit compare`.
+#: Where a variant keeps its state; "none" is for the bare baselines of ``authkit compare``.
 Store = Literal["redis", "database", "none"]
+
+#: Chart colours handed out in registration order to entries that do not choose one.
+PALETTE = (
+    "#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
+)  # fmt: skip
+BASELINE_COLOUR = "#9e9e9e"
+
+
+@dataclass(frozen=True)
+class Serving:
+    """How gunicorn serves a framework's apps.
+
+    ``gthread`` keeps connections alive (the ``sync`` worker closes the connection after
+    every response, which doubles the load generator's cost per request and would hide the
+    servers' differences). An ASGI framework would name e.g. ``uvicorn_worker.UvicornWorker``
+    with ``interface="asgi"``; threads only apply to ``gthread``.
+    """
+
+    interface: Literal["wsgi", "asgi"] = "wsgi"
+    worker_class: str = "gthread"
+    threads: int = 4
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A web framework: how its apps are served and its bare baseline (no auth, no store)."""
+
+    name: str
+    #: ``module:callable`` of the framework's bare app answering the contract's URLs.
+    baseline_app: str
+    serving: Serving = field(default_factory=Serving)
+    #: ``module:function`` run before the baseline starts.
+    baseline_prepare: str = "loadtests.baselines:prepare"
+
+    @property
+    def baseline_name(self) -> str:
+        return f"{self.name}-bare"
 
 
 @dataclass(frozen=True)
@@ -39,103 +83,69 @@ class Behaviour:
 
 @dataclass(frozen=True)
 class Variant:
+    """One implementation of the contract, or (``behaviour=None``) a framework's baseline."""
+
     name: str
-    #: gunicorn's ``module:callable`` for the WSGI app.
-    wsgi: str
-    #: The web framework; ``authkit compare`` measures it bare as the variant's baseline.
-    framework: Literal["flask", "django"]
+    #: ``module:callable`` of the app gunicorn serves (WSGI or ASGI, as the framework says).
+    app: str
+    #: A key of :data:`FRAMEWORKS`.
+    framework: str
     style: Style
     store: Store
-    behaviour: Behaviour
     #: ``module:function`` run once before the server starts (migrations, seed users).
     prepare: str
+    #: ``None`` only for baselines: they have no auth to declare anything about.
+    behaviour: Behaviour | None = None
+    #: One line on the design, for the report: what is checked per request and where state
+    #: lives ("server-side session in Redis via Flask-Session").
+    design: str = ""
     #: Extra environment for this variant (e.g. the JWT mode).
     env: dict[str, str] = field(default_factory=dict)
     #: Which databases the variant can run on (only for ``store="database"``).
     databases: tuple[str, ...] = ()
+    #: Chart colour; by default one from :data:`PALETTE` in registration order.
+    colour: str | None = None
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.behaviour is None
 
     def declarations(self) -> dict[str, object]:
+        if self.behaviour is None:
+            return {}
         return {"style": self.style, "store": self.store, **asdict(self.behaviour)}
 
 
-VARIANTS: dict[str, Variant] = {
-    v.name: v
-    for v in [
-        Variant(
-            name="flask-sessions",
-            wsgi="flask_sessions.wsgi:app",
-            framework="flask",
-            style="session",
-            store="redis",
-            prepare="flask_sessions.users:seed_users",
-            behaviour=Behaviour(
-                revocation="immediate",
-                logout_all="immediate",
-                csrf="required",
-                cart_survives_logout=False,
-                survives_store_restart=True,
-                me_while_store_down="store_unavailable",
-                store_calls_per_read=1,
-            ),
-        ),
-        Variant(
-            name="django-sessions",
-            wsgi="django_sessions.wsgi:application",
-            framework="django",
-            style="session",
-            store="database",
-            databases=("sqlite", "postgres"),
-            prepare="django_sessions.setup:prepare",
-            behaviour=Behaviour(
-                revocation="immediate",
-                logout_all="immediate",
-                csrf="required",
-                cart_survives_logout=False,
-                survives_store_restart=True,
-                me_while_store_down="store_unavailable",
-                # session SELECT + user SELECT; on PostgreSQL the connection health check
-                # (CONN_HEALTH_CHECKS) adds a ``SELECT 1`` round trip that is not counted.
-                store_calls_per_read=2,
-            ),
-        ),
-        Variant(
-            name="jwt-stateless",
-            wsgi="jwt_api.wsgi:app",
-            framework="flask",
-            style="bearer",
-            store="redis",
-            prepare="jwt_api.users:seed_users",
-            env={"JWT_MODE": "stateless"},
-            behaviour=Behaviour(
-                revocation="at_expiry",
-                logout_all="at_expiry",
-                csrf="not_needed",
-                cart_survives_logout=True,
-                survives_store_restart=True,
-                me_while_store_down="ok",
-                store_calls_per_read=0,
-            ),
-        ),
-        Variant(
-            name="jwt-denylist",
-            wsgi="jwt_api.wsgi:app",
-            framework="flask",
-            style="bearer",
-            store="redis",
-            prepare="jwt_api.users:seed_users",
-            env={"JWT_MODE": "denylist"},
-            behaviour=Behaviour(
-                revocation="immediate",
-                logout_all="immediate",
-                csrf="not_needed",
-                cart_survives_logout=True,
-                survives_store_restart=True,
-                me_while_store_down="store_unavailable",
-                store_calls_per_read=1,
-            ),
-        ),
-    ]
-}
+FRAMEWORKS: dict[str, Framework] = {}
+VARIANTS: dict[str, Variant] = {}
+BASELINES: dict[str, Variant] = {}
+
+
+def register_framework(framework: Framework) -> Framework:
+    """Add a framework and its bare baseline (``<name>-bare``)."""
+    FRAMEWORKS[framework.name] = framework
+    BASELINES[framework.baseline_name] = Variant(
+        name=framework.baseline_name,
+        app=framework.baseline_app,
+        framework=framework.name,
+        style="bearer",  # the baseline accepts anything; its clients send a bearer header
+        store="none",
+        prepare=framework.baseline_prepare,
+        design="no auth, no store: the framework alone",
+        colour=BASELINE_COLOUR,
+    )
+    return framework
+
+
+def register_variant(variant: Variant) -> Variant:
+    """Add (or replace) a variant; its framework must be registered first."""
+    if variant.framework not in FRAMEWORKS:
+        known = ", ".join(FRAMEWORKS)
+        raise ValueError(f"{variant.name}: unknown framework {variant.framework!r} ({known})")
+    if variant.behaviour is None:
+        raise ValueError(f"{variant.name}: a variant declares its behaviour")
+    VARIANTS[variant.name] = variant
+    return variant
 
 
 def get_variant(name: str) -> Variant:
@@ -144,3 +154,119 @@ def get_variant(name: str) -> Variant:
     except KeyError:
         known = ", ".join(VARIANTS)
         raise SystemExit(f"unknown variant {name!r}; known variants: {known}") from None
+
+
+def framework_of(variant: Variant) -> Framework:
+    return FRAMEWORKS[variant.framework]
+
+
+def baseline_of(variant: Variant) -> Variant:
+    """The bare app of the variant's framework: what its numbers are divided by."""
+    return BASELINES[framework_of(variant).baseline_name]
+
+
+def colour_of(variant: Variant) -> str:
+    if variant.colour:
+        return variant.colour
+    names = list(VARIANTS)
+    index = names.index(variant.name) if variant.name in names else len(names)
+    return PALETTE[index % len(PALETTE)]
+
+
+# -- the frameworks ------------------------------------------------------------------------
+register_framework(Framework("flask", baseline_app="loadtests.baselines.flask_bare:app"))
+register_framework(Framework("django", baseline_app="loadtests.baselines.django_bare:application"))
+
+# -- the variants --------------------------------------------------------------------------
+register_variant(
+    Variant(
+        name="flask-sessions",
+        app="flask_sessions.wsgi:app",
+        framework="flask",
+        style="session",
+        store="redis",
+        prepare="flask_sessions.users:seed_users",
+        design="server-side session in Redis (Flask-Session); the cart lives in the session",
+        behaviour=Behaviour(
+            revocation="immediate",
+            logout_all="immediate",
+            csrf="required",
+            cart_survives_logout=False,
+            survives_store_restart=True,
+            me_while_store_down="store_unavailable",
+            store_calls_per_read=1,
+        ),
+    )
+)
+register_variant(
+    Variant(
+        name="django-sessions",
+        app="django_sessions.wsgi:application",
+        framework="django",
+        style="session",
+        store="database",
+        databases=("sqlite", "postgres"),
+        prepare="django_sessions.setup:prepare",
+        design="session row in the database (django.contrib.sessions) and the user loaded "
+        "through the ORM (django.contrib.auth); the cart lives in the session",
+        behaviour=Behaviour(
+            revocation="immediate",
+            logout_all="immediate",
+            csrf="required",
+            cart_survives_logout=False,
+            survives_store_restart=True,
+            me_while_store_down="store_unavailable",
+            # session SELECT + user SELECT; on PostgreSQL the connection health check
+            # (CONN_HEALTH_CHECKS) adds a ``SELECT 1`` round trip that is not counted.
+            store_calls_per_read=2,
+        ),
+    )
+)
+register_variant(
+    Variant(
+        name="jwt-stateless",
+        app="jwt_api.wsgi:app",
+        framework="flask",
+        style="bearer",
+        store="redis",
+        prepare="jwt_api.users:seed_users",
+        env={"JWT_MODE": "stateless"},
+        design="signed access token checked by signature and claims alone (PyJWT); the "
+        "cart lives in Redis per user",
+        behaviour=Behaviour(
+            revocation="at_expiry",
+            logout_all="at_expiry",
+            csrf="not_needed",
+            cart_survives_logout=True,
+            survives_store_restart=True,
+            me_while_store_down="ok",
+            store_calls_per_read=0,
+        ),
+    )
+)
+register_variant(
+    Variant(
+        name="jwt-denylist",
+        app="jwt_api.wsgi:app",
+        framework="flask",
+        style="bearer",
+        store="redis",
+        prepare="jwt_api.users:seed_users",
+        env={"JWT_MODE": "denylist"},
+        design="signed access token plus a revocation lookup in Redis per request (PyJWT); "
+        "the cart lives in Redis per user",
+        behaviour=Behaviour(
+            revocation="immediate",
+            logout_all="immediate",
+            csrf="not_needed",
+            cart_survives_logout=True,
+            survives_store_restart=True,
+            me_while_store_down="store_unavailable",
+            store_calls_per_read=1,
+        ),
+    )
+)
+
+from authkit import plugins  # noqa: E402  (after the built-in entries: plugins may replace them)
+
+plugins.load()

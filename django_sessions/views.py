@@ -9,6 +9,8 @@ middleware.
 
 from __future__ import annotations
 
+import os
+
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
@@ -23,7 +25,8 @@ from shared.cart import add_line, parse_add_item, remove_line, render_cart
 from shared.catalog import PRODUCTS
 from shared.errors import ApiError, unauthenticated
 
-VARIANT = "django-sessions"
+#: The registry name this app is served as (``AUTHKIT_VARIANT``), else its own.
+VARIANT = os.environ.get("AUTHKIT_VARIANT") or "django-sessions"
 #: Session key of the cart: product id -> quantity.
 CART_KEY = "cart"
 

@@ -67,7 +67,9 @@ def health() -> Response:
         _store().client.ping()
     except Exception as exc:
         raise store_unavailable() from exc
-    return jsonify(status="ok", variant="flask-sessions")
+    return jsonify(
+        status="ok", variant=current_app.config["AUTHKIT_SETTINGS"].variant or "flask-sessions"
+    )
 
 
 @api.get("/products")

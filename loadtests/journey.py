@@ -11,12 +11,13 @@ from __future__ import annotations
 import itertools
 import os
 import random
-import time
 from typing import Any
 
 from locust import FastHttpUser, TaskSet, task
 from locust.exception import StopUser
 
+from authkit.clients import AUTHS
+from authkit.scenarios import SCENARIOS
 from shared.catalog import PRODUCTS
 from shared.users import load_user
 
@@ -34,7 +35,11 @@ def next_account() -> tuple[str, str]:
 
 
 class AuthUser(FastHttpUser):
-    """What both auth styles share: an account, a cart kept in step with the server."""
+    """What both auth styles share: an account, a cart kept in step with the server.
+
+    What a style sends and keeps is :mod:`authkit.clients`' (the same classes the tests and
+    probes use); this class only adds Locust's HTTP client and request names.
+    """
 
     abstract = True
     #: ``session`` or ``bearer``; the locustfile keeps only the class of the chosen style.
@@ -47,21 +52,13 @@ class AuthUser(FastHttpUser):
     def on_start(self) -> None:
         self.username, self.password = next_account()
         self.cart: dict[str, int] = {}
-        if getattr(self.environment.parsed_options, "scenario", "steady") != "login":
+        self.auth = AUTHS[self.auth_style]()
+        scenario = SCENARIOS[getattr(self.environment.parsed_options, "scenario", "steady")]
+        if scenario.logs_in_first:
             self.login()
 
-    # -- what each style implements -------------------------------------------------
     def login(self) -> None:
-        raise NotImplementedError
-
-    def logout(self) -> None:
-        raise NotImplementedError
-
-    def auth_headers(self, unsafe: bool = False) -> dict[str, str]:
-        raise NotImplementedError
-
-    # -- shared helpers ---------------------------------------------------------------
-    def post_login(self) -> dict[str, Any]:
+        self.client.cookiejar.clear()
         with self.client.post(
             "/login",
             json={"username": self.username, "password": self.password},
@@ -71,7 +68,16 @@ class AuthUser(FastHttpUser):
             if response.status_code != 200:
                 response.failure(f"login answered {response.status_code}")
                 raise StopUser()  # a user that cannot log in would only add noise
-            return response.json()
+            self.auth.remember(response.json())
+
+    def logout(self) -> None:
+        self.client.post("/logout", headers=self.auth_headers(unsafe=True), name="/logout")
+        self.client.cookiejar.clear()
+        self.auth.forget()
+        self.cart = {}
+
+    def auth_headers(self, unsafe: bool = False) -> dict[str, str]:
+        return self.auth.headers("POST" if unsafe else "GET")
 
     def remember_cart(self, response: Any) -> None:
         if response.status_code == 200:
@@ -84,58 +90,30 @@ class CookieSessionUser(AuthUser):
     abstract = True
     auth_style = "session"
 
-    def login(self) -> None:
-        self.client.cookiejar.clear()
-        self.csrf_token = self.post_login()["csrf_token"]
-
-    def logout(self) -> None:
-        self.client.post("/logout", headers=self.auth_headers(unsafe=True), name="/logout")
-        self.client.cookiejar.clear()
-        self.cart = {}
-
-    def auth_headers(self, unsafe: bool = False) -> dict[str, str]:
-        return {"X-CSRF-Token": self.csrf_token} if unsafe else {}
-
 
 class BearerTokenUser(AuthUser):
     """JWT: the access token in a header, renewed with the refresh token before it expires."""
 
     abstract = True
     auth_style = "bearer"
-    #: Refresh when less than this share of the access token's lifetime is left.
-    refresh_margin = 0.1
 
-    def login(self) -> None:
-        self.take_tokens(self.post_login())
-
-    def take_tokens(self, body: dict[str, Any]) -> None:
-        self.access_token = body.get("access_token", "")
-        self.refresh_token = body.get("refresh_token", "")
-        expires_in = float(body.get("expires_in") or 300)
-        self.refresh_at = time.monotonic() + expires_in * (1 - self.refresh_margin)
+    def auth_headers(self, unsafe: bool = False) -> dict[str, str]:
+        if self.auth.needs_refresh():
+            self.refresh()
+        return super().auth_headers(unsafe)
 
     def refresh(self) -> None:
         with self.client.post(
             "/token/refresh",
-            json={"refresh_token": self.refresh_token},
+            json=self.auth.refresh_body(),
             name="/token/refresh",
             catch_response=True,
         ) as response:
             if response.status_code == 200:
-                self.take_tokens(response.json())
+                self.auth.remember(response.json())
             else:
                 response.failure(f"refresh answered {response.status_code}")
                 self.login()
-
-    def logout(self) -> None:
-        self.client.post("/logout", headers=self.auth_headers(), name="/logout")
-        self.access_token = self.refresh_token = ""
-        self.cart = {}
-
-    def auth_headers(self, unsafe: bool = False) -> dict[str, str]:
-        if self.refresh_token and time.monotonic() >= self.refresh_at:
-            self.refresh()
-        return {"Authorization": f"Bearer {self.access_token}"}
 
 
 class Journey(TaskSet):
@@ -208,11 +186,3 @@ class LoginChurn(TaskSet):
     def login_logout(self) -> None:
         self.user.login()
         self.user.logout()
-
-
-SCENARIO_TASKS: dict[str, type[TaskSet]] = {
-    "steady": Journey,
-    "paced": Journey,
-    "read": AuthenticatedRead,
-    "login": LoginChurn,
-}

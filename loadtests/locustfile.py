@@ -6,10 +6,9 @@ the environment::
     locust -f loadtests/locustfile.py --host http://127.0.0.1:8000 --auth-style bearer
     AUTHKIT_STYLE=session AUTHKIT_SCENARIO=paced locust -f loadtests/locustfile.py ...
 
-Scenarios: ``steady`` (the journey, closed loop), ``paced`` (the journey at a fixed total
-rate, ``--paced-rate`` requests/s, for tail latency below saturation), ``read`` (only
-``GET /me``) and ``login`` (login/logout churn). ``revocation`` is not a Locust scenario:
-it times one credential, see :mod:`authkit.compare.probes`.
+Scenarios come from :mod:`authkit.scenarios` (``steady``: the journey, closed loop;
+``paced``: the journey at a fixed total rate, ``--paced-rate`` requests/s; ``read``: only
+``GET /me``; ``login``: login/logout churn; and any registered with a task set).
 
 ``authkit compare`` also sets ``AUTHKIT_MEASURE=warmup,duration``: the statistics are reset
 after the warm-up (so the users' first logins are not measured) and one JSON line with the
@@ -18,6 +17,7 @@ measured window is printed at its end, after which Locust stops by itself.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -31,10 +31,18 @@ from locust import constant, constant_throughput, events
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
-from loadtests.journey import SCENARIO_TASKS, BearerTokenUser, CookieSessionUser
+from authkit.compare.markers import MEASURE_END, MEASURE_START
+from authkit.scenarios import SCENARIOS
+from loadtests.journey import BearerTokenUser, CookieSessionUser
 
-MEASURE_START = "AUTHKIT-MEASURE-START"
-MEASURE_END = "AUTHKIT-MEASURE-END"
+#: The scenarios Locust runs: the registry's entries that name a task set.
+LOCUST_SCENARIOS = sorted(name for name, s in SCENARIOS.items() if s.task_set)
+
+
+def task_set(scenario: str) -> type:
+    """The scenario's task set, imported from its registry path (``module:Class``)."""
+    module, _, name = SCENARIOS[scenario].task_set.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 class SessionUser(CookieSessionUser):
@@ -59,7 +67,7 @@ def _arguments(parser: Any) -> None:
     )
     parser.add_argument(
         "--scenario",
-        choices=sorted(SCENARIO_TASKS),
+        choices=LOCUST_SCENARIOS,
         default=os.environ.get("AUTHKIT_SCENARIO", "steady"),
         help="what each user does (see the locustfile's docstring)",
     )
@@ -91,8 +99,8 @@ def _configure(environment: Any) -> None:
     """Keep the user class of the chosen style and give it the scenario's tasks and pace."""
     options = environment.parsed_options
     chosen = SessionUser if options.auth_style == "session" else BearerUser
-    chosen.tasks = [SCENARIO_TASKS[options.scenario]]
-    if options.scenario == "paced":
+    chosen.tasks = [task_set(options.scenario)]
+    if SCENARIOS[options.scenario].pace == "paced":
         users = max(1, int(options.num_users or 1))
         chosen.wait_time = constant_throughput(options.paced_rate / users)
     else:

@@ -38,6 +38,26 @@ def _int(name: str, default: int) -> int:
     return number
 
 
+#: Bounds for a timeout: 0 would make every store call fail at once, and past a minute a
+#: dead store would hold a worker thread for longer than any client waits.
+MIN_TIMEOUT_SECONDS = 0.01
+MAX_TIMEOUT_SECONDS = 60.0
+
+
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    try:
+        number = float(value) if value else default
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number of seconds, not {value!r}") from exc
+    if not MIN_TIMEOUT_SECONDS <= number <= MAX_TIMEOUT_SECONDS:  # also refuses nan and inf
+        raise SettingsError(
+            f"{name} must be between {MIN_TIMEOUT_SECONDS} and {MAX_TIMEOUT_SECONDS} "
+            f"seconds, not {value}"
+        )
+    return number
+
+
 def secret_key_from_env() -> str:
     """``SECRET_KEY``, refused if shorter than 32 bytes (RFC 7518 §3.2 for HS256).
 
@@ -72,6 +92,9 @@ class Settings:
     access_ttl_seconds: int
     refresh_ttl_seconds: int
     store_timeout_seconds: float
+    #: The registry name this app is served as (``authkit serve`` sets ``AUTHKIT_VARIANT``);
+    #: empty when run by hand, and each app then names itself.
+    variant: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -84,7 +107,8 @@ class Settings:
             session_absolute_seconds=_int("SESSION_ABSOLUTE_SECONDS", 43200),
             access_ttl_seconds=_int("ACCESS_TTL_SECONDS", 300),
             refresh_ttl_seconds=_int("REFRESH_TTL_SECONDS", 86400),
-            store_timeout_seconds=float(os.environ.get("STORE_TIMEOUT_SECONDS", "0.5")),
+            store_timeout_seconds=_seconds("STORE_TIMEOUT_SECONDS", 0.5),
+            variant=os.environ.get("AUTHKIT_VARIANT", ""),
         )
 
     def require_redis_url(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.clients import ApiClient
+from authkit.clients import ApiClient
 from tests.targets import SEEDED_USERS, Fleet, Target, external_target, target_ids
 
 DEMO_PASSWORDS = {"alice": "alice-pass-123", "bob": "bob-pass-123"}

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
+from authkit.clients import CLIENTS, ApiClient
 from authkit.server import Stores, VariantServer, serving
 from authkit.variants import VARIANTS, Variant
-from tests.clients import CLIENTS, ApiClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,11 +30,19 @@ TEST_ENV = {"SEED_LOAD_USERS": str(SEEDED_USERS)}
 
 
 def target_ids() -> list[str]:
-    """Every variant x database combination whose code is present in this checkout."""
+    """Every registered variant x database combination.
+
+    A registered variant whose package cannot be found is an error, not a quiet omission:
+    otherwise a typo in the registry would shrink the suite without a word.
+    """
     ids = []
     for variant in VARIANTS.values():
-        if importlib.util.find_spec(variant.wsgi.split(".")[0]) is None:
-            continue
+        package = variant.app.split(":")[0].split(".")[0]
+        if importlib.util.find_spec(package) is None:
+            raise pytest.UsageError(
+                f"variant {variant.name!r} is registered but its package {package!r} cannot "
+                "be imported"
+            )
         if variant.store == "database":
             ids.extend(f"{variant.name}[{db}]" for db in variant.databases)
         else:
@@ -117,7 +125,9 @@ class Fleet:
         variant, database = parse_target_id(target_id)
         own = stores is None
         if stores is None:
-            stores = Stores.start(redis=variant.store == "redis", postgres=database == "postgres")
+            stores = Stores.start(
+                redis=variant.store == "redis", postgres=database == "postgres", private=True
+            )
         try:
             with serving(
                 variant, stores, database=database, extra_env={**TEST_ENV, **(extra_env or {})}

@@ -39,7 +39,7 @@ SHORT_TIMEOUTS = {"SESSION_IDLE_SECONDS": "2", "SESSION_ABSOLUTE_SECONDS": "4"}
 
 @pytest.fixture(scope="module")
 def stores() -> Iterator[Stores]:
-    with Stores.start(postgres=True) as started:
+    with Stores.start(postgres=True, private=True) as started:
         yield started
 
 

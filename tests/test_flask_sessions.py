@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from authkit.clients import SessionClient
 from authkit.server import Stores
-from tests.clients import SessionClient
 from tests.targets import Fleet, Target
 
 

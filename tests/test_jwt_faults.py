@@ -24,7 +24,7 @@ TIMEOUT = 10
 
 @pytest.fixture(scope="module")
 def stores() -> Iterator[Stores]:
-    with Stores.start(redis=True) as started:
+    with Stores.start(redis=True, private=True) as started:
         yield started
 
 

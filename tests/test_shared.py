@@ -114,3 +114,19 @@ def test_password_hashing_uses_the_shared_argon2id_parameters() -> None:
     assert not verify_password(stored, ("correct horse battery staple " * 3)[:-1])
     assert not verify_password(None, "anything")
     assert not verify_password("not-a-hash", "anything")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "nan", "inf", "1e9", " "])
+def test_store_timeout_must_be_a_sane_number_of_seconds(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("STORE_TIMEOUT_SECONDS", value)
+    with pytest.raises(SettingsError, match="STORE_TIMEOUT_SECONDS"):
+        Settings.from_env()
+
+
+def test_store_timeout_accepts_fractions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("STORE_TIMEOUT_SECONDS", "0.25")
+    assert Settings.from_env().store_timeout_seconds == 0.25

@@ -11,7 +11,12 @@ import statistics
 from collections import Counter, defaultdict
 from typing import Any
 
-SCENARIO_ORDER = ["steady", "paced", "read", "login", "ceiling"]
+from authkit.scenarios import by_measure, load_scenarios
+
+
+# The order scenarios appear in tables: the registry's.
+def scenario_order() -> list[str]:
+    return [s.name for s in load_scenarios()]
 
 
 def _median(values: list[float | None]) -> float | None:
@@ -130,43 +135,54 @@ def describe_calls(calls: dict[str, float] | None) -> str:
 
 
 def why(name: str, target: dict[str, Any], ratio: dict[str, Any] | None) -> str:
-    """A short reason for a variant's cost, from its declarations and what was measured."""
+    """A short reason for a variant's cost, from its declared design and declarations and
+    from what this run measured (store calls per endpoint, the revocation window)."""
     if target["kind"] != "variant":
         return "no auth, no store: the framework alone"
     if target["status"] != "ok":
         return target.get("failure") or target["status"]
     decl = target.get("declarations") or {}
-    me = describe_calls(read_calls(target))
-    write = describe_calls(read_calls(target, "POST /cart/items"))
-    if decl.get("style") == "session" and target.get("store") == "redis":
-        text = (
-            f"server-side session in Redis: every authenticated read loads it ({me}); the cart "
-            f"lives in the session, so a cart write reads and saves it ({write}); logout "
-            "deletes it: revocation is immediate"
-        )
-    elif decl.get("style") == "session":
-        text = (
-            f"Django DB session: every read loads the session row and the user ({me}); a cart "
-            f"write {write}; logout deletes the row: revocation is immediate"
-        )
-    elif decl.get("revocation") == "at_expiry":
-        text = (
-            f"a signature check only, no store call per read ({me}); the cart is in Redis "
-            f"({write} per add); with nothing to look up, logout cannot reach an issued "
-            "token: it stays valid until exp"
-        )
-    else:
-        text = (
-            f"a signature check plus a denylist lookup per read ({me}); the cart is in Redis "
-            f"({write} per add); the lookup is what makes logout immediate"
-        )
+    parts = [target.get("design") or f"{decl.get('style', '?')} credential"]
+    me = read_calls(target)
+    if me is not None:
+        parts.append(f"store calls per authenticated read: {describe_calls(me)}")
+    write = read_calls(target, "POST /cart/items")
+    if write is not None:
+        parts.append(f"per cart write: {describe_calls(write)}")
+    parts.append(_revocation_text(target))
+    text = "; ".join(parts)
     ratio = ratio or {}
-    read = ratio.get("ceiling") or ratio.get("read")
+    read = next((ratio[s.name] for s in _read_scenarios() if ratio.get(s.name)), None)
     if read and read.get("cpu"):
         text += f". CPU per GET /me: {read['cpu']:.2f}x the bare baseline"
-    if ratio.get("steady", {}).get("cpu"):
-        text += f"; per journey request: {ratio['steady']['cpu']:.2f}x"
+    journey = next((ratio[s.name] for s in by_measure("journey") if ratio.get(s.name)), None)
+    if journey and journey.get("cpu"):
+        text += f"; per journey request: {journey['cpu']:.2f}x"
     return text
+
+
+def _revocation_text(target: dict[str, Any]) -> str:
+    """What logout did to the old credential: measured in this run when probed, else the
+    declaration, labelled as such."""
+    window = (target.get("revocation") or {}).get("logout")
+    if window:
+        if window.get("inconclusive"):
+            return f"revocation after logout: not measured ({window['inconclusive']})"
+        if window["accepted_replays"] == 0:
+            return "after logout the old credential was refused from the first replay (measured)"
+        return (
+            f"after logout the old credential was still accepted for "
+            f"{window['window_seconds']:.1f} s (measured)"
+        )
+    declared = (target.get("declarations") or {}).get("revocation")
+    return f"revocation after logout: {declared} (declared, not measured in this run)"
+
+
+def _read_scenarios() -> list[Any]:
+    """Scenarios measuring GET /me, the preferred one (e.g. wrk's ceiling) first."""
+    scenarios = by_measure("read")
+    preferred = [s for s in scenarios if s.preferred_over]
+    return preferred + [s for s in scenarios if not s.preferred_over]
 
 
 def warnings(results: dict[str, Any], summary: dict[str, dict[str, dict[str, Any]]]) -> list[str]:

@@ -15,19 +15,13 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to memory only
 import matplotlib.pyplot as plt
 
-COLOURS = {
-    "flask-bare": "#9e9e9e",
-    "django-bare": "#616161",
-    "flask-sessions": "#1f77b4",
-    "django-sessions": "#2ca02c",
-    "jwt-stateless": "#ff7f0e",
-    "jwt-denylist": "#d62728",
-}
-FALLBACK = ["#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+from authkit.variants import BASELINES, PALETTE, VARIANTS, colour_of
 
 
 def colour(name: str, index: int = 0) -> str:
-    return COLOURS.get(name, FALLBACK[index % len(FALLBACK)])
+    """The registry's colour for a target; a palette colour for one it no longer knows."""
+    variant = VARIANTS.get(name) or BASELINES.get(name)
+    return colour_of(variant) if variant else PALETTE[index % len(PALETTE)]
 
 
 def _encode(fig: Any) -> str:

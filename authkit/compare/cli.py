@@ -7,7 +7,7 @@ module only turns command-line options into those calls and shows progress with 
 from __future__ import annotations
 
 import argparse
-import sys
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,14 @@ from rich.progress import (
 
 from authkit.compare import render
 from authkit.compare import results as results_module
-from authkit.compare.runner import ALL_SCENARIOS, CompareOptions, Comparison, Progress, Step
+from authkit.compare.runner import (
+    CompareOptions,
+    Comparison,
+    Progress,
+    Step,
+    default_scenarios,
+)
+from authkit.scenarios import SCENARIOS
 from authkit.services import ServiceError
 
 console = Console(stderr=True)
@@ -41,7 +48,6 @@ def table_console() -> Console:
 
 def register(subparsers: Any) -> None:
     """Add ``compare`` and ``report`` to the ``authkit`` command."""
-    defaults = CompareOptions()
     compare = subparsers.add_parser(
         "compare",
         help="load-test every variant side by side and write a report",
@@ -49,47 +55,8 @@ def register(subparsers: Any) -> None:
         "rounds; writes reports/<timestamp>/ (results.json, summary.md, report.html, "
         "Locust CSVs).",
     )
-    compare.add_argument("--variants", nargs="+", metavar="NAME", help="default: all registered")
-    compare.add_argument(
-        "--scenarios", nargs="+", choices=ALL_SCENARIOS, metavar="SCENARIO",
-        help=f"any of {', '.join(ALL_SCENARIOS)} (default: {' '.join(defaults.scenarios)})",
-    )  # fmt: skip
-    compare.add_argument(
-        "--duration", type=float, default=defaults.duration,
-        help="measured seconds per Locust run (default %(default)s)",
-    )  # fmt: skip
-    compare.add_argument(
-        "--warmup", type=float, default=defaults.warmup,
-        help="unmeasured seconds before each Locust window (default %(default)s)",
-    )  # fmt: skip
-    compare.add_argument(
-        "--login-duration", type=float, default=defaults.login_duration,
-        help="measured seconds of the login run (default %(default)s)",
-    )  # fmt: skip
-    compare.add_argument(
-        "--ceiling-duration", type=float, default=defaults.ceiling_duration,
-        help="seconds of each wrk ceiling run (default %(default)s)",
-    )  # fmt: skip
-    compare.add_argument("--users", type=int, default=defaults.users, help="Locust users")
-    compare.add_argument(
-        "--login-users", type=int, default=defaults.login_users, help="users in the login run"
-    )
-    compare.add_argument("--rounds", type=int, default=defaults.rounds)
-    compare.add_argument("--database", choices=["sqlite", "postgres"], default=defaults.database)
-    compare.add_argument(
-        "--paced-rate", type=float, default=defaults.paced_rate,
-        help="requests/s offered in the paced run (default %(default)s)",
-    )  # fmt: skip
-    compare.add_argument(
-        "--revocation-lifetime", type=int, default=defaults.revocation_lifetime,
-        help="credential lifetime (s) in the revocation probe (default %(default)s)",
-    )  # fmt: skip
-    compare.add_argument("--workers", type=int, default=defaults.workers)
-    compare.add_argument("--out", type=Path, help="output directory (default reports/<timestamp>)")
-    compare.add_argument(
-        "--no-verify", action="store_true", help="skip the contract check (numbers unverified)"
-    )
-    compare.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    for option in dataclasses.fields(CompareOptions):
+        _add_option(compare, option)
     compare.add_argument("--quiet", action="store_true", help="no progress display")
     compare.set_defaults(handler=run_compare)
 
@@ -144,27 +111,33 @@ class RichProgressDisplay(Progress):
         self.display.stop()
 
 
+def _add_option(parser: argparse.ArgumentParser, option: dataclasses.Field) -> None:
+    """One ``CompareOptions`` field as a command-line option (``--login-users``...)."""
+    meta = dict(option.metadata)
+    help_text = meta.pop("help")
+    flag = meta.pop("flag", "--" + option.name.replace("_", "-"))
+    if option.type in (bool, "bool"):  # a default-on switch, turned off by its flag
+        parser.add_argument(flag, dest=option.name, action="store_false", help=help_text)
+        return
+    if option.name == "scenarios":
+        meta["choices"] = list(SCENARIOS)
+        help_text += f": any of {', '.join(SCENARIOS)} (default: {' '.join(default_scenarios())})"
+        parser.add_argument(flag, dest=option.name, help=help_text, **meta)
+        return
+    default = option.default
+    if default is not None and default is not dataclasses.MISSING:
+        meta.setdefault("type", type(default))
+        help_text += f" (default {default})"
+    parser.add_argument(flag, dest=option.name, default=default, help=help_text, **meta)
+
+
 def options_from(args: argparse.Namespace) -> CompareOptions:
-    options = CompareOptions(
-        variants=args.variants,
-        duration=args.duration,
-        warmup=args.warmup,
-        login_duration=args.login_duration,
-        ceiling_duration=args.ceiling_duration,
-        users=args.users,
-        login_users=args.login_users,
-        rounds=args.rounds,
-        database=args.database,
-        out=args.out,
-        paced_rate=args.paced_rate,
-        revocation_lifetime=args.revocation_lifetime,
-        workers=args.workers,
-        verify=not args.no_verify,
-        pin=not args.no_pin,
-    )
-    if args.scenarios:
-        options.scenarios = list(dict.fromkeys(args.scenarios))
-    return options
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(CompareOptions)}
+    if values["scenarios"] is None:
+        del values["scenarios"]  # the registry's default set
+    else:
+        values["scenarios"] = list(dict.fromkeys(values["scenarios"]))
+    return CompareOptions(**values)
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -201,9 +174,3 @@ def run_report(args: argparse.Namespace) -> int:
     render.print_table(results, table_console(), against=against)
     console.print(f"report: {directory / 'report.html'}")
     return 0
-
-
-if __name__ == "__main__":
-    from authkit.cli import main
-
-    sys.exit(main())

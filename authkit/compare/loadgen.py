@@ -16,6 +16,7 @@ import queue
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -23,13 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from authkit.compare.markers import MEASURE_END, MEASURE_START
 from authkit.compare.measure import LOAD_CORE, pin, read_cpu
 from authkit.server import project_root
 
 LOCUSTFILE = project_root() / "loadtests" / "locustfile.py"
 WRK_SCRIPT = project_root() / "loadtests" / "wrk_read.lua"
-MEASURE_START = "AUTHKIT-MEASURE-START"
-MEASURE_END = "AUTHKIT-MEASURE-END"
 WRK_MARKER = "AUTHKIT-WRK"
 #: A load generator busier than this share of its core was probably the bottleneck.
 SATURATED_SHARE = 0.9
@@ -117,7 +117,10 @@ def run_locust(
         **os.environ,
         **(env or {}),
         "AUTHKIT_MEASURE": f"{warmup},{duration}",
-        "PYTHONPATH": str(project_root()),
+        # The project first, and whatever the caller had (a plugin's folder) after it.
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(project_root()), os.environ.get("PYTHONPATH")])
+        ),
     }
     csv_prefix.parent.mkdir(parents=True, exist_ok=True)
     stderr = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -175,25 +178,29 @@ def run_wrk(
         "-s", str(WRK_SCRIPT), url,
     ]  # fmt: skip
     env = {**os.environ, "AUTHKIT_WRK_PATH": path, "AUTHKIT_WRK_HEADER": header}
-    before = read()
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    if pin_load:
-        pin([proc.pid], LOAD_CORE)
-    # wait4 gives the child's own CPU time (user + system) once it has exited.
-    try:
-        _pid, _status, usage = os.wait4(proc.pid, 0)
-    except ChildProcessError:
-        usage = None
-    proc.returncode = 0
-    after = read()
-    seconds = time.monotonic() - started
-    out = proc.stdout.read() if proc.stdout else ""
+    # wrk's output goes to files, not pipes: we wait for it with wait4 (for its own CPU time)
+    # before reading, and a pipe would block wrk once it holds more than the pipe buffer.
+    with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
+        before = read()
+        started = time.monotonic()
+        proc = subprocess.Popen(argv, env=env, stdout=out_file, stderr=err_file)
+        if pin_load:
+            pin([proc.pid], LOAD_CORE)
+        try:
+            _pid, status, usage = os.wait4(proc.pid, 0)
+        except ChildProcessError:  # already reaped: no exit status or CPU time to report
+            status, usage = None, None
+        after = read()
+        seconds = time.monotonic() - started
+        proc.returncode = os.waitstatus_to_exitcode(status) if status is not None else None
+        out_file.seek(0)
+        err_file.seek(0)
+        out = out_file.read().decode(errors="replace")
+        err = err_file.read().decode(errors="replace")
+    if proc.returncode != 0:
+        raise LoadError(f"wrk exited with status {proc.returncode}: {err.strip()[:300]}")
     line = next((x for x in out.splitlines() if x.startswith(WRK_MARKER)), None)
     if line is None:
-        err = proc.stderr.read() if proc.stderr else ""
         raise LoadError(f"wrk printed no summary: {err.strip()[:300]}")
     data = json.loads(line[len(WRK_MARKER) :])
     lat = data["latency_us"]

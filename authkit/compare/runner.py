@@ -34,45 +34,71 @@ from authkit.compare.measure import (
     redis_commandstats,
     tree_pids,
 )
-from authkit.compare.targets import Target, importable, select_targets
+from authkit.compare.targets import Target, select_targets
 from authkit.compare.verification import NONE, verify
+from authkit.scenarios import SCENARIOS, Scenario
 from authkit.server import DEFAULT_WORKERS, Stores, VariantServer, server_settings, serving
 from authkit.services import free_port
-from authkit.variants import Variant
+from authkit.variants import Variant, colour_of
 from shared.passwords import hash_parameters
 
-LOAD_SCENARIOS = ["steady", "paced", "read", "login", "ceiling"]
-ALL_SCENARIOS = [*LOAD_SCENARIOS, "revocation"]
-#: Scenarios a baseline takes part in (it has no login worth timing and nothing to revoke).
-BASELINE_SCENARIOS = {"steady", "paced", "read", "ceiling"}
 #: Load users the contract suite may use (tests/targets.py seeds 400).
 CONTRACT_USERS = 400
 
 
 def default_scenarios() -> list[str]:
-    """The default set: the journey closed and paced, login churn, revocation, and the wrk
-    ceiling when wrk is installed (else Locust's ``/me``-only ``read`` run instead)."""
-    return ["steady", "paced", "login", "ceiling" if loadgen.wrk_path() else "read", "revocation"]
+    """The registry's default set; a wrk scenario without wrk installed gives way to the
+    Locust scenario it is preferred over (the ceiling to ``read``)."""
+    chosen = []
+    for scenario in SCENARIOS.values():
+        if not scenario.default:
+            continue
+        if scenario.tool == "wrk" and not loadgen.wrk_path() and scenario.preferred_over:
+            chosen.append(scenario.preferred_over)
+        else:
+            chosen.append(scenario.name)
+    return chosen
+
+
+def _option(default: Any, help: str, **extra: Any) -> Any:
+    """A :class:`CompareOptions` field that is also a command-line option (declared once:
+    :mod:`authkit.compare.cli` builds the parser from these fields)."""
+    factory = extra.pop("default_factory", None)
+    metadata = {"help": help, **extra}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass
 class CompareOptions:
-    variants: list[str] | None = None
-    scenarios: list[str] = field(default_factory=default_scenarios)
-    duration: float = 3.0
-    warmup: float = 1.5
-    login_duration: float = 3.0
-    ceiling_duration: float = 2.5
-    users: int = 16
-    login_users: int = 8
-    rounds: int = 2
-    database: str = "sqlite"
-    out: Path | None = None
-    paced_rate: float = 100.0
-    revocation_lifetime: int = 5
-    workers: int = DEFAULT_WORKERS
-    verify: bool = True
-    pin: bool = True
+    variants: list[str] | None = _option(
+        None, "variants to measure (default: all registered)", nargs="+", metavar="NAME"
+    )
+    scenarios: list[str] = _option(
+        None, "scenarios to run", nargs="+", metavar="SCENARIO", default_factory=default_scenarios
+    )
+    duration: float = _option(3.0, "measured seconds per Locust run")
+    warmup: float = _option(1.5, "unmeasured seconds before each Locust window")
+    login_duration: float = _option(3.0, "measured seconds of the login run")
+    ceiling_duration: float = _option(2.5, "seconds of each wrk ceiling run")
+    users: int = _option(16, "Locust users")
+    login_users: int = _option(8, "users in the login run")
+    rounds: int = _option(2, "rounds (targets in rotating order)")
+    database: str = _option("sqlite", "database of database-backed variants",
+                            choices=["sqlite", "postgres"])  # fmt: skip
+    out: Path | None = _option(None, "output directory (default reports/<timestamp>)", type=Path)
+    paced_rate: float = _option(100.0, "requests/s offered in the paced run")
+    revocation_lifetime: int = _option(5, "credential lifetime (s) in the revocation probe")
+    workers: int = _option(DEFAULT_WORKERS, "gunicorn workers")
+    verify: bool = _option(True, "skip the contract check (numbers unverified)",
+                           flag="--no-verify")  # fmt: skip
+    pin: bool = _option(True, "do not pin processes to cores", flag="--no-pin")
+
+    @property
+    def login_warmup(self) -> float:
+        """The login run needs little warm-up: its users do not log in before they start."""
+        return min(self.warmup, 1.0)
 
 
 @dataclass
@@ -95,29 +121,18 @@ class Progress:
     def note(self, message: str) -> None: ...
 
 
-def _scenarios_for(target: Target, options: CompareOptions) -> list[str]:
-    wanted = [s for s in options.scenarios if s in LOAD_SCENARIOS]
+def _scenarios_for(target: Target, options: CompareOptions) -> list[Scenario]:
+    """The load scenarios (not the probes) this target takes part in."""
+    wanted = [SCENARIOS[s] for s in options.scenarios if SCENARIOS[s].tool != "probe"]
     if target.is_baseline:
-        wanted = [s for s in wanted if s in BASELINE_SCENARIOS]
+        wanted = [s for s in wanted if s.on_baselines]
     return wanted
 
 
-def _cell_estimate(scenario: str, options: CompareOptions) -> float:
-    if scenario == "ceiling":
-        return options.ceiling_duration + 0.2
-    if scenario == "login":
-        return _login_warmup(options) + options.login_duration + 1.4
-    return options.warmup + options.duration + 1.4  # Locust's own start-up
-
-
-def _login_warmup(options: CompareOptions) -> float:
-    """The login run needs little warm-up: its users do not log in before they start."""
-    return min(options.warmup, 1.0)
-
-
 def _revocation_estimate(target: Target, options: CompareOptions) -> float:
-    slow = target.variant.behaviour.revocation == "at_expiry"
-    slow_all = target.variant.behaviour.logout_all == "at_expiry"
+    behaviour = target.variant.behaviour
+    slow = behaviour is not None and behaviour.revocation == "at_expiry"
+    slow_all = behaviour is not None and behaviour.logout_all == "at_expiry"
     per_window = options.revocation_lifetime + 2.5
     return 3 + (per_window if slow else 0.5) + (per_window if slow_all else 0.5)
 
@@ -151,7 +166,10 @@ class Comparison:
             "baseline": target.baseline,
             "style": variant.style,
             "store": variant.store,
-            "wsgi": variant.wsgi,
+            "app": variant.app,
+            "design": variant.design,
+            "colour": colour_of(variant),
+            "server": server_settings(variant, self.options.workers),
             "declarations": None if target.is_baseline else variant.declarations(),
             "status": "pending",
             "failure": None,
@@ -174,10 +192,7 @@ class Comparison:
         (self.out / "logs").mkdir(exist_ok=True)
         for target in self.targets:
             self._record_target(target)
-            if not target.is_baseline and not importable(target.variant):
-                self.status[target.name]["status"] = "skipped"
-                self.status[target.name]["failure"] = "its code is not importable (not built yet?)"
-            elif (
+            if (
                 target.variant.store == "database"
                 and target.variant.databases
                 and self.options.database not in target.variant.databases
@@ -224,8 +239,8 @@ class Comparison:
                 if round_index == 0 and self.options.verify and not target.is_baseline:
                     steps.append(Step(f"verify {target.name}", 8))
                 for scenario in _scenarios_for(target, self.options):
-                    label = f"round {round_index + 1}: {target.name} {scenario}"
-                    steps.append(Step(label, _cell_estimate(scenario, self.options)))
+                    label = f"round {round_index + 1}: {target.name} {scenario.name}"
+                    steps.append(Step(label, scenario.estimate(self.options)))
         for target in active:
             if not target.is_baseline:
                 seconds = 4.0
@@ -297,18 +312,19 @@ class Comparison:
                         if not self._verify(target, server):
                             continue
                 elif target.is_baseline and self.status[target.name]["verification"] is None:
-                    self.status[target.name]["verification"] = {"method": NONE, "passed": True}
+                    self.status[target.name]["verification"] = {"method": NONE, "passed": None}
                 for scenario in _scenarios_for(target, self.options):
-                    with self._step(f"round {round_index + 1}: {target.name} {scenario}"):
+                    with self._step(f"round {round_index + 1}: {target.name} {scenario.name}"):
                         self.cells.append(
                             self._cell(target, scenario, round_index, position, server, stores)
                         )
 
     def _verify(self, target: Target, server: VariantServer) -> bool:
         if not self.options.verify:
+            # Not checked is not passed: the report says "not verified", never "ok".
             self.status[target.name]["verification"] = {
                 "method": "skipped (--no-verify)",
-                "passed": True,
+                "passed": None,
             }
             return True
         log = self.out / "logs" / f"{target.name}-verify.log"
@@ -343,7 +359,7 @@ class Comparison:
     def _cell(
         self,
         target: Target,
-        scenario: str,
+        scenario: Scenario,
         round_index: int,
         position: int,
         server: VariantServer,
@@ -352,34 +368,35 @@ class Comparison:
         options = self.options
         cell: dict[str, Any] = {
             "target": target.name,
-            "scenario": scenario,
+            "scenario": scenario.name,
             "round": round_index + 1,
             "position": position + 1,
             "error": None,
         }
         read = self._reader(target, server, stores)
-        csv_prefix = self.out / "locust" / f"{target.name}-{scenario}-r{round_index + 1}"
+        csv_prefix = self.out / "locust" / f"{target.name}-{scenario.name}-r{round_index + 1}"
+        duration = getattr(options, scenario.duration_option)
         try:
-            if scenario == "ceiling":
-                header = "X-None: 0"
-                with contextlib.suppress(Exception):
-                    header = probes.login(
-                        server.url, target.variant.style, *_account(self.seed_count - 4)
-                    ).header_line()
+            if scenario.tool == "wrk":
+                # No fallback to an anonymous header: wrk against 401 answers would measure
+                # the rejection path and call it the read path. A failed login fails the cell.
+                header = probes.login(
+                    server.url, target.variant.style, *_account(self.seed_count - 4)
+                ).header_line()
                 window = loadgen.run_wrk(
-                    server.url, "/me", header, options.ceiling_duration, read, pin_load=self.pinning
+                    server.url, "/me", header, duration, read, pin_load=self.pinning
                 )
                 cell["tool"] = "wrk"
                 cell["users"] = window.summary["connections"]
             else:
-                users = options.login_users if scenario == "login" else options.users
+                users = getattr(options, scenario.users_option)
                 window = loadgen.run_locust(
                     server.url,
                     target.variant.style,
-                    scenario,
+                    scenario.name,
                     users,
-                    _login_warmup(options) if scenario == "login" else options.warmup,
-                    options.login_duration if scenario == "login" else options.duration,
+                    getattr(options, scenario.warmup_option),
+                    duration,
                     csv_prefix,
                     read,
                     paced_rate=options.paced_rate,
@@ -393,14 +410,14 @@ class Comparison:
                 cell["tool"] = "locust"
                 cell["users"] = users
                 cell["csv_prefix"] = str(csv_prefix.relative_to(self.out))
-                if scenario == "paced":
+                if scenario.pace == "paced":
                     cell["offered_rate"] = options.paced_rate
         except Exception as exc:
             cell["error"] = _short(exc)
             self.progress.note(f"[yellow]{target.name} {scenario}: {cell['error']}[/yellow]")
             return cell
         cell.update(_cell_numbers(window, _store_kind(target, options.database)))
-        if scenario == "login":
+        if scenario.measures == "login":
             logins = window.summary.get("by_name", {}).get("POST /login", 0)
             cell["logins_per_second"] = round(logins / max(window.summary["seconds"], 1e-9), 2)
         return cell
@@ -411,8 +428,8 @@ class Comparison:
             lifetime = self.options.revocation_lifetime
             counting = dataclasses.replace(
                 target.variant,
-                wsgi="loadtests.sqlcount:application",
-                env={**target.variant.env, "AUTHKIT_WRAPPED_WSGI": target.variant.wsgi},
+                app="loadtests.sqlcount:application",
+                env={**target.variant.env, "AUTHKIT_WRAPPED_WSGI": target.variant.app},
             )
             short = {
                 "ACCESS_TTL_SECONDS": str(lifetime),
@@ -457,7 +474,7 @@ class Comparison:
             "scenarios": options.scenarios,
             "duration_seconds": options.duration,
             "warmup_seconds": options.warmup,
-            "login_warmup_seconds": _login_warmup(options),
+            "login_warmup_seconds": options.login_warmup,
             "login_duration_seconds": options.login_duration,
             "ceiling_duration_seconds": options.ceiling_duration,
             "users": options.users,
@@ -478,7 +495,7 @@ class Comparison:
             },
             "seed_load_users": self.seed_count,
             "first_load_user": self.first_load_user,
-            "server": server_settings(options.workers),
+            "server": {"server": "gunicorn", "workers": options.workers, "per_target": True},
             "port": self.port,
             "pinning": {
                 "enabled": self.pinning,

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from authkit.clients import ApiClient
 from shared.catalog import PRODUCTS_BY_ID
-from tests.clients import ApiClient
 from tests.contract.test_public import assert_json_error
 from tests.targets import Target
 

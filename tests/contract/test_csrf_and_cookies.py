@@ -14,7 +14,7 @@ from http.cookies import SimpleCookie
 import pytest
 import requests
 
-from tests.clients import ApiClient, SessionClient
+from authkit.clients import ApiClient, SessionClient
 from tests.contract.test_public import assert_json_error
 from tests.targets import (
     Fleet,

@@ -12,7 +12,7 @@ import time
 
 import requests
 
-from tests.clients import ApiClient
+from authkit.clients import ApiClient
 from tests.contract.test_public import assert_json_error
 from tests.targets import Fleet, Target, only_targets, stoppable_store
 

@@ -7,7 +7,7 @@ record, a stateless JWT lives until it expires. Each variant declares ``revocati
 
 from __future__ import annotations
 
-from tests.clients import ApiClient, BearerClient
+from authkit.clients import ApiClient, BearerClient
 from tests.contract.test_public import assert_json_error
 from tests.targets import Target, bearer_style, only_targets, require
 

@@ -15,7 +15,7 @@ import requests
 import yaml
 from openapi_spec_validator import validate
 
-from tests.clients import ApiClient
+from authkit.clients import ApiClient
 from tests.targets import Target
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "openapi.yaml"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from tests.clients import ApiClient
+from authkit.clients import ApiClient
 from tests.targets import Fleet, Target, only_targets, session_style
 
 IDLE = 3
