@@ -57,6 +57,25 @@ class SlidingRedisSessionInterface(RedisSessionInterface):
     def _upsert_session(self, session_lifetime: Any, session: Any, store_id: str) -> None:
         self.client.set(store_id, self.serializer.encode(session), ex=self.idle_seconds)
 
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        """As Flask-Session's, except that a deleted session's cookie is expired with the
+        attributes it was set with. Flask-Session 0.8 expires it without ``Secure``, and a
+        browser ignores a ``__Host-`` cookie (``COOKIE_SECURE=1``) that lacks ``Secure``, so
+        the deletion at logout would be silently dropped."""
+        if not session and session.modified:
+            self._delete_session(self._get_store_id(session.sid))
+            response.delete_cookie(
+                self.get_cookie_name(app),
+                domain=self.get_cookie_domain(app),
+                path=self.get_cookie_path(app),
+                secure=self.get_cookie_secure(app),
+                httponly=self.get_cookie_httponly(app),
+                samesite=self.get_cookie_samesite(app),
+            )
+            response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
+
     # -- what Flask-Session does not provide --------------------------------------------
 
     def update_atomically(self, sid: str, change: Callable[[dict], dict]) -> dict:

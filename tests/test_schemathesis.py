@@ -37,7 +37,9 @@ def _credential_headers(target: Target, user: tuple[str, str]) -> list[str]:
     return ["-H", f"Authorization: Bearer {client.access_token}"]  # type: ignore[attr-defined]
 
 
-def test_generated_requests_never_break_the_contract(target: Target, user: tuple[str, str]) -> None:
+def test_generated_requests_never_break_the_contract(
+    target: Target, user: tuple[str, str], tmp_path: Path
+) -> None:
     st = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("st")
     assert st, "schemathesis is a dev dependency: pip install -e '.[dev]'"
     argv = [
@@ -52,8 +54,10 @@ def test_generated_requests_never_break_the_contract(target: Target, user: tuple
         "--no-color",
     ]  # fmt: skip
     argv += _credential_headers(target, user)
+    # In a temporary directory: schemathesis keeps a cache in ./.schemathesis, and a test
+    # run must not change the checkout (``git status`` stays clean after ``make test``).
     result = subprocess.run(
-        argv, capture_output=True, text=True, timeout=MAX_SECONDS + 120, check=False
+        argv, capture_output=True, text=True, timeout=MAX_SECONDS + 120, check=False, cwd=tmp_path
     )
     summary = result.stdout[-4000:]
     print(summary)

@@ -220,3 +220,16 @@ def test_secure_cookie_under_cookie_secure(target_id: str, fleet: Fleet) -> None
         assert morsel["httponly"]
         assert morsel["path"] == "/"
         assert not morsel["domain"]
+        # Logout expires the cookie with the same attributes: a browser ignores a deletion
+        # of a __Host- cookie that lacks Secure, and the old ID would stay in the jar.
+        csrf = response.json()["csrf_token"]
+        logout = requests.post(
+            secure.url + "/logout",
+            headers={"Cookie": f"{name}={morsel.value}", "X-CSRF-Token": csrf},
+            timeout=10,
+        )
+        assert logout.status_code == 204
+        ((gone, expired),) = SimpleCookie(logout.headers["Set-Cookie"]).items()
+        assert gone == name
+        assert expired["secure"] and expired["path"] == "/" and not expired["domain"]
+        assert expired["max-age"] == "0" or "1970" in expired["expires"]
