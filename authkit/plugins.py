@@ -21,8 +21,6 @@ def load() -> None:
     if _loaded:
         return
     _loaded = True  # before importing: a plugin imports the registries that call load()
-    import authkit.scenarios
-    import authkit.variants  # noqa: F401
 
     for name in filter(None, (n.strip() for n in os.environ.get("AUTHKIT_PLUGINS", "").split(","))):
         importlib.import_module(name)

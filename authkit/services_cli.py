@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from pathlib import Path
 
 from authkit.services import PrivatePostgres, PrivateRedis, ServiceError, ensure_binaries
@@ -35,11 +36,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs: a zombie (dead, not yet reaped) answers ``kill(pid, 0)`` too."""
     try:
         os.kill(pid, 0)
     except OSError:
         return False
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): kill() is all we know
 
 
 def _read_state() -> dict:
@@ -47,6 +52,22 @@ def _read_state() -> dict:
         return json.loads((state_dir() / "state.json").read_text())
     except (OSError, ValueError):
         return {}
+
+
+def _stop_all(state: dict, timeout: float = 15) -> None:
+    """Stop every recorded server, wait until each has exited, then remove its directory
+    (only then: removing it first would pull the data out from under a running server)."""
+    for info in state.values():
+        if _alive(info["pid"]):
+            os.kill(info["pid"], signal.SIGINT if "postgres" in info["url"] else signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for info in state.values():
+        while _alive(info["pid"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _alive(info["pid"]):
+            os.kill(info["pid"], signal.SIGKILL)
+        if info.get("dir"):
+            shutil.rmtree(info["dir"], ignore_errors=True)
 
 
 def services(args: argparse.Namespace) -> int:
@@ -67,25 +88,36 @@ def services(args: argparse.Namespace) -> int:
             print(f"{name}: {status} pid {info['pid']} {info['url']}")
         return 0
     if args.action == "down":
-        for info in state.values():
-            if _alive(info["pid"]):
-                os.kill(info["pid"], signal.SIGINT if "postgres" in info["url"] else signal.SIGTERM)
+        _stop_all(state)
         shutil.rmtree(state_dir(), ignore_errors=True)
         print("authkit services: stopped")
         return 0
-    if state and all(_alive(info["pid"]) for info in state.values()):
+    wanted = {"redis"} | (set() if args.no_postgres else {"postgres"})
+    if state and set(state) == wanted and all(_alive(info["pid"]) for info in state.values()):
         _print_exports(state)
         return 0
+    # Anything left from an earlier `up` (one server dead, or a different set) is stopped
+    # before starting afresh: a survivor would otherwise run on with nobody recording it.
+    _stop_all(state)
+    shutil.rmtree(state_dir(), ignore_errors=True)
     base = state_dir()
     base.mkdir(parents=True, exist_ok=True)
     started: dict[str, dict] = {}
     try:
         redis = PrivateRedis(base / "redis").start()
-        started["redis"] = {"pid": redis.proc.pid, "url": redis.url}
+        started["redis"] = {"pid": redis.proc.pid, "url": redis.url, "dir": str(redis.workdir)}
         if not args.no_postgres:
-            postgres = PrivatePostgres(Path(tempfile.mkdtemp(prefix="authkit-pg-"))).start()
-            started["postgres"] = {"pid": postgres.proc.pid, "url": postgres.url}
+            # In a directory of its own under the system temporary directory (as root the
+            # cluster runs as `postgres`, which may not enter the state directory's parents);
+            # recorded, so that `down` removes it too.
+            postgres = PrivatePostgres().start()
+            started["postgres"] = {
+                "pid": postgres.proc.pid,
+                "url": postgres.url,
+                "dir": str(postgres.workdir),
+            }
     except ServiceError as exc:
+        _stop_all(started)
         print(f"# authkit: {exc}")
         return 2
     (base / "state.json").write_text(json.dumps(started))

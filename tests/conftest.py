@@ -15,8 +15,6 @@ import pytest
 from authkit.clients import ApiClient
 from tests.targets import SEEDED_USERS, Fleet, Target, external_target, target_ids
 
-DEMO_PASSWORDS = {"alice": "alice-pass-123", "bob": "bob-pass-123"}
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("authkit")

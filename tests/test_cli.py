@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -96,3 +97,36 @@ def test_serve_refuses_unknown_variants() -> None:
     result = authkit("serve", "no-such-variant")
     assert result.returncode != 0
     assert "invalid choice" in result.stderr
+
+
+def test_services_down_removes_postgres_and_up_leaves_no_orphan(tmp_path: Path) -> None:
+    """``down`` removes the PostgreSQL cluster with the rest; an ``up`` that finds one
+    server dead stops the survivor before starting afresh, instead of orphaning it."""
+    base = tmp_path / "services"
+    env = {"AUTHKIT_SERVICES_DIR": str(base)}
+    first = authkit("services", "up", env=env, timeout=180)
+    assert first.returncode == 0, first.stdout + first.stderr
+    state = json.loads((base / "state.json").read_text())
+    for info in state.values():
+        assert Path(info["dir"]).is_dir(), info
+    os.kill(state["redis"]["pid"], signal.SIGKILL)  # one server dies
+    again = authkit("services", "up", env=env, timeout=180)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert not _pid_alive(state["postgres"]["pid"]), "the old PostgreSQL was left running"
+    newer = json.loads((base / "state.json").read_text())
+    assert authkit("services", "down", env=env, timeout=60).returncode == 0
+    assert not any(_pid_alive(info["pid"]) for info in newer.values())
+    assert not base.exists()
+    for info in (*state.values(), *newer.values()):
+        assert not Path(info["dir"]).exists(), f"left behind: {info['dir']}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie still answers kill(0) until its parent reaps it
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False

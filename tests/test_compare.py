@@ -12,13 +12,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from authkit.cli import main
-from authkit.compare import render
+from authkit.compare import loadgen, render
 from authkit.compare import results as results_module
 from authkit.compare.probes import REPLAY_INTERVAL_SECONDS
 from authkit.compare.runner import CompareOptions, Comparison
@@ -332,3 +333,18 @@ def test_a_variant_that_cannot_start_is_reported_failed_without_numbers(
     assert target["probe"] is None and target["revocation"] is None
     # The baseline of the same round was still measured.
     assert [c["requests"] > 0 for c in results["cells"] if c["target"] == "flask-bare"] == [True]
+
+
+def test_wrk_runner_drains_large_output_and_reports_wrk_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrk that prints more than a pipe holds and then fails: the runner must neither
+    hang (waiting for a child blocked on a full pipe) nor call the run a success."""
+    fake = tmp_path / "wrk"
+    fake.write_text("#!/bin/sh\nhead -c 300000 /dev/zero | tr '\\0' x\necho broken >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(loadgen, "wrk_path", lambda: str(fake))
+    started = time.monotonic()
+    with pytest.raises(loadgen.LoadError, match="status 3"):
+        loadgen.run_wrk("http://127.0.0.1:9", "/me", "X-None: 0", 1, lambda: {})
+    assert time.monotonic() - started < 30

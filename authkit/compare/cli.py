@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import time
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +97,6 @@ class RichProgressDisplay(Progress):
     def start(self, step: Step) -> None:
         if self.task is not None:
             self.display.update(self.task, description=step.label)
-        self.step_started = time.monotonic()
 
     def done(self, step: Step) -> None:
         if self.task is not None:
