@@ -50,72 +50,76 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def test_every_variant_present_is_compared(tiny_run: dict[str, Any]) -> None:
-    targets = tiny_run["results"]["targets"]
+    targets = tiny_run["results"].targets
     assert set(VARIANTS) <= set(targets)
     assert {"flask-bare", "django-bare"} & set(targets)
-    failed = {n: t["failure"] for n, t in targets.items() if t["status"] != "ok"}
+    failed = {n: t.failure for n, t in targets.items() if not t.ok}
     assert not failed, f"variants that failed to start or verify: {failed}"
 
 
 def test_every_cell_has_plausible_numbers(tiny_run: dict[str, Any]) -> None:
     results = tiny_run["results"]
-    cells = results["cells"]
-    for name, target in results["targets"].items():
+    for name, target in results.targets.items():
         for scenario in ("steady", "read"):
-            matching = [c for c in cells if c["target"] == name and c["scenario"] == scenario]
+            matching = [c for c in results.cells if c.target == name and c.scenario == scenario]
             assert len(matching) == 1, (name, scenario)
             cell = matching[0]
-            assert cell["error"] is None, cell["error"]
-            assert cell["requests"] > 0
-            assert cell["failures"] == 0, cell["failures_by_status"]
-            assert cell["requests_per_second"] > 0
-            assert cell["server"]["cpu_ms_per_request"] > 0
-            assert cell["server"]["rss_mb"] > 0
-            assert 0 < cell["latency_ms"]["p50"] <= cell["latency_ms"]["p99"]
-            assert cell["load_generator"]["cpu_seconds"] > 0
-            if target["store"] == "redis":
-                assert cell["store"]["cpu_seconds"] is not None
-            assert (tiny_run["out"] / f"{cell['csv_prefix']}_stats.csv").exists()
+            assert cell.error is None, cell.error
+            assert cell.requests > 0
+            assert cell.failures == 0, cell.failures_by_status
+            assert cell.requests_per_second > 0
+            assert cell.server["cpu_ms_per_request"] > 0
+            assert cell.server["rss_mb"] > 0
+            assert 0 < cell.latency_ms["p50"] <= cell.latency_ms["p99"]
+            assert cell.load_generator["cpu_seconds"] > 0
+            if target.store == "redis":
+                assert cell.store["cpu_seconds"] is not None
+            assert (tiny_run["out"] / f"{cell.csv_prefix}_stats.csv").exists()
 
 
 def test_results_follow_the_schema(tiny_run: dict[str, Any]) -> None:
-    reloaded = results_module.load(tiny_run["out"])
-    assert reloaded["schema"] == results_module.SCHEMA
-    assert reloaded["schema_version"] == results_module.SCHEMA_VERSION
+    document = json.loads((tiny_run["out"] / "results.json").read_text())
+    assert document["schema"] == results_module.SCHEMA
+    assert document["schema_version"] == results_module.SCHEMA_VERSION
     for key in ("created", "machine", "versions", "settings", "targets", "cells", "timeline"):
-        assert key in reloaded
-    settings = reloaded["settings"]
+        assert key in document
+    reloaded = results_module.load(tiny_run["out"])
+    assert reloaded == tiny_run["results"], "written and read back unchanged"
+    settings = reloaded.settings
     for key in ("duration_seconds", "rounds", "server", "pinning", "hash_parameters", "database"):
         assert key in settings
-    assert settings["server"]["worker_class"] == "gthread"
-    assert reloaded["machine"]["usable_cpus"] >= 1
-    for target in reloaded["targets"].values():
-        if target["kind"] == "variant":
-            assert target["verification"]["passed"] is True
-            assert target["verification"]["method"] == "contract-suite"
+    assert reloaded.machine["usable_cpus"] >= 1
+    for target in reloaded.targets.values():
+        assert target.server["worker_class"] == "gthread"
+        if target.is_variant:
+            assert target.verification["passed"] is True
+            assert target.verification["method"] == "contract-suite"
+        else:
+            assert target.verification["passed"] is None, "a baseline is not verified"
 
 
 def test_storage_calls_per_read_match_the_declarations(tiny_run: dict[str, Any]) -> None:
     """Like with like: one ``GET /me`` at a time, Redis commands plus SQL statements."""
-    for name, target in tiny_run["results"]["targets"].items():
-        if target["kind"] != "variant":
+    for name, target in tiny_run["results"].targets.items():
+        if not target.is_variant:
             continue
-        me = target["probe"]["storage_calls"]["GET /me"]
+        me = target.probe["storage_calls"]["GET /me"]
         assert me["status"] == 200
-        declared = target["declarations"]["store_calls_per_read"]
+        declared = target.declarations["store_calls_per_read"]
         assert me["total"] == pytest.approx(declared), (name, me)
 
 
 def test_revocation_windows_order_as_declared(tiny_run: dict[str, Any]) -> None:
-    for name, target in tiny_run["results"]["targets"].items():
-        if target["kind"] != "variant":
+    for name, target in tiny_run["results"].targets.items():
+        if not target.is_variant:
             continue
-        declarations = target["declarations"]
+        declarations = target.declarations
         for kind, declared in (
             ("logout", declarations["revocation"]),
             ("logout_all", declarations["logout_all"]),
         ):
-            window = target["revocation"][kind]
+            window = target.revocation[kind]
+            assert window["inconclusive"] is None, (name, kind, window)
             assert window["revoke_status"] == 204, (name, kind)
             if declared == "immediate":
                 assert window["accepted_replays"] == 0, (name, kind, window)
@@ -123,9 +127,9 @@ def test_revocation_windows_order_as_declared(tiny_run: dict[str, Any]) -> None:
             else:  # at_expiry: about the token's lifetime, and then refused
                 assert 0.4 <= window["window_fraction_of_lifetime"] <= 1.2, (name, kind, window)
                 assert not window["still_accepted_at_end"], (name, kind, window)
-        if target["style"] == "bearer":  # the refresh token, presented right after logout
+        if target.style == "bearer":  # the refresh token, presented right after logout
             expected = 200 if declarations["revocation"] == "at_expiry" else 401
-            assert target["revocation"]["logout"]["refresh_after_revocation_status"] == expected
+            assert target.revocation["logout"]["refresh_after_revocation_status"] == expected
 
 
 def test_variants_cost_more_than_nothing_and_have_their_baseline(tiny_run: dict[str, Any]) -> None:
@@ -141,7 +145,7 @@ def test_the_report_files_are_written(tiny_run: dict[str, Any]) -> None:
     assert "<script" not in html and "http://" not in html.replace("http://127.0.0.1", "")
     assert "Behaviour matrix" in html
     summary = (out / "summary.md").read_text()
-    for name in tiny_run["results"]["targets"]:
+    for name in tiny_run["results"].targets:
         assert name in summary
 
 
@@ -255,7 +259,8 @@ def fixture_results() -> dict[str, Any]:
 
 
 def test_report_renders_the_fixture(tmp_path: Path) -> None:
-    results = fixture_results()
+    """The fixture is a schema-1 file, as written before the typed results: still read."""
+    results = results_module.ResultSet.from_dict(fixture_results())
     render.write_report(results, tmp_path)
     summary = (tmp_path / "summary.md").read_text()
     assert "| jwt-example |" in summary
@@ -272,11 +277,11 @@ def test_report_command_renders_again_and_compares_runs(tmp_path: Path) -> None:
     earlier, later = tmp_path / "earlier", tmp_path / "later"
     earlier.mkdir()
     later.mkdir()
-    results_module.save(fixture_results(), earlier)
+    (earlier / "results.json").write_text(json.dumps(fixture_results()))  # schema 1
     improved = copy.deepcopy(fixture_results())
     improved["created"] = "2026-02-01T00:00:00+00:00"
     improved["cells"][1]["server"]["cpu_ms_per_request"] = 0.36
-    results_module.save(improved, later)
+    results_module.save(results_module.ResultSet.from_dict(improved), later)
 
     assert main(["report", str(later), "--against", str(earlier)]) == 0
 
@@ -326,13 +331,13 @@ def test_a_variant_that_cannot_start_is_reported_failed_without_numbers(
         out=tmp_path,
     )
     results = Comparison(options).run()
-    target = results["targets"]["broken-variant"]
-    assert target["status"] == "failed"
-    assert "did not start" in target["failure"]
-    assert not [c for c in results["cells"] if c["target"] == "broken-variant"]
-    assert target["probe"] is None and target["revocation"] is None
+    target = results.targets["broken-variant"]
+    assert target.status == "failed"
+    assert "did not start" in target.failure
+    assert not [c for c in results.cells if c.target == "broken-variant"]
+    assert target.probe is None and target.revocation is None
     # The baseline of the same round was still measured.
-    assert [c["requests"] > 0 for c in results["cells"] if c["target"] == "flask-bare"] == [True]
+    assert [c.requests > 0 for c in results.cells if c.target == "flask-bare"] == [True]
 
 
 def test_wrk_runner_drains_large_output_and_reports_wrk_failing(

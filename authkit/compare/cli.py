@@ -156,7 +156,7 @@ def run_compare(args: argparse.Namespace) -> int:
     render.write_report(results, comparison.out)
     render.print_table(results, table_console())
     console.print(f"report: {comparison.out / 'report.html'}")
-    failed = [n for n, t in results["targets"].items() if t["status"] == "failed"]
+    failed = [n for n, t in results.targets.items() if t.status == "failed"]
     return 1 if failed else 0
 
 

@@ -1,21 +1,27 @@
 """Render a compare run: ``summary.md`` (tables), ``report.html`` (one self-contained page
-with charts) and the table printed at the end of ``authkit compare``.
+with charts, from the Jinja2 template ``templates/report.html``) and the tables printed at
+the end of ``authkit compare``.
 
-Every renderer reads only ``results.json`` (through :mod:`.aggregate`), so a report can be
+All three come from one list of :class:`Section` objects built by :func:`sections`, so a
+table added there appears everywhere it should. Every renderer reads only the
+:class:`~authkit.compare.results.ResultSet` (through :mod:`.aggregate`), so a report can be
 rendered again later, or next to another run with ``--against``.
 """
 
 from __future__ import annotations
 
-import html
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from rich.console import Console
 from rich.table import Table
 
 from authkit.compare import aggregate, charts
+from authkit.compare.results import ResultSet
+from authkit.scenarios import SCENARIOS, by_measure
 
 ENDPOINT_SHORT = {
     "POST /login": "login",
@@ -53,121 +59,80 @@ def _with_ratio(value: float | None, ratio: float | None, fmt: str = "{:.3f}") -
     return f"{text} ({_x(ratio)})" if ratio is not None else text
 
 
-class View:
-    """Everything a renderer shows, computed once from ``results.json``."""
+def _percentiles(row: dict[str, Any] | None) -> str:
+    if not row:
+        return "-"
+    return " / ".join(_num(row[k], "{:.1f}") for k in ("p50_ms", "p95_ms", "p99_ms"))
 
-    def __init__(self, results: dict[str, Any]) -> None:
+
+def _window(row: dict[str, Any] | None) -> str:
+    if not row:
+        return "-"
+    if row.get("inconclusive"):
+        return f"not measured: {row['inconclusive']}"
+    text = f"{row['window_seconds']:.2f} s ({row['window_fraction_of_lifetime']:.0%} of lifetime)"
+    if row.get("still_accepted_at_end"):
+        text += ", still accepted when the probe stopped"
+    return text
+
+
+def _change(now: float | None, before: float | None) -> str:
+    if now is None or not before:
+        return "-"
+    return f"{(now - before) / before:+.0%}"
+
+
+class View:
+    """Everything a renderer shows, computed once from a result set."""
+
+    def __init__(self, results: ResultSet) -> None:
         self.results = results
-        self.targets: dict[str, dict[str, Any]] = results["targets"]
+        self.targets = results.targets
         self.summary = aggregate.summarise(results)
         self.ratios = aggregate.ratios(results, self.summary)
         self.warnings = aggregate.warnings(results, self.summary)
         self.scenarios = [
             s for s in aggregate.scenario_order() if any(s in v for v in self.summary.values())
         ]
-        self.variants = [n for n, t in self.targets.items() if t["kind"] == "variant"]
+        self.variants = results.variants
 
-    def cell(self, target: str, scenario: str) -> dict[str, Any] | None:
-        return self.summary.get(target, {}).get(scenario)
+    def cell(self, target: str, scenario: str | None) -> dict[str, Any] | None:
+        return self.summary.get(target, {}).get(scenario) if scenario else None
 
-    def ratio(self, target: str, scenario: str, key: str) -> float | None:
-        return self.ratios.get(target, {}).get(scenario, {}).get(key)
+    def ratio(self, target: str, scenario: str | None, key: str) -> float | None:
+        return self.ratios.get(target, {}).get(scenario or "", {}).get(key)
+
+    # -- which scenario fills which column: from the registry, not from names -------------
+    def _first(self, candidates: list[str]) -> str | None:
+        return next((s for s in candidates if s in self.scenarios), None)
+
+    @property
+    def journey_scenario(self) -> str | None:
+        return self._first([s.name for s in by_measure("journey") if s.pace == "closed"])
+
+    @property
+    def paced_scenario(self) -> str | None:
+        return self._first([s.name for s in SCENARIOS.values() if s.pace == "paced"])
+
+    @property
+    def read_scenario(self) -> str | None:
+        return self._first([s.name for s in aggregate.read_scenarios()])
+
+    @property
+    def login_scenario(self) -> str | None:
+        return self._first([s.name for s in by_measure("login")])
 
     def status(self, name: str) -> str:
         """What was established about a target in this run, and no more."""
         target = self.targets[name]
-        if target["status"] != "ok":
-            return target["status"]
-        if target["kind"] == "baseline":
+        if not target.ok:
+            return target.status
+        if not target.is_variant:
             return "baseline"
-        verification = target.get("verification") or {}
+        verification = target.verification or {}
         if verification.get("passed") is None:
             return f"not verified ({verification.get('method', 'no check')})"
         return "contract check passed (over HTTP; outage tests are make test's)"
-
-    def headline_rows(self) -> list[list[str]]:
-        """Cost per request first: the numbers the load generator cannot distort."""
-        rows = []
-        for name, target in self.targets.items():
-            steady, ceiling = self.cell(name, "steady"), self.cell(name, "ceiling")
-            read = ceiling or self.cell(name, "read")
-            read_key = "ceiling" if ceiling else "read"
-            paced = self.cell(name, "paced")
-            calls = aggregate.read_calls(target)
-            declared = (target.get("declarations") or {}).get("store_calls_per_read")
-            measured = None if calls is None else sum(calls.values())
-            calls_text = "-" if target["kind"] == "baseline" else aggregate.describe_calls(calls)
-            if declared is not None:
-                mark = "" if measured is None or abs(measured - declared) < 0.05 else " ≠"
-                calls_text += f" (declared {declared}){mark}"
-            rows.append(
-                [
-                    name,
-                    self.status(name),
-                    _with_ratio(steady and steady["cpu_ms"], self.ratio(name, "steady", "cpu")),
-                    _with_ratio(read and read["cpu_ms"], self.ratio(name, read_key, "cpu")),
-                    calls_text,
-                    _with_ratio(
-                        read and read["requests_per_second"],
-                        self.ratio(name, read_key, "requests_per_second"),
-                        "{:.0f}",
-                    ),
-                    _with_ratio(
-                        steady and steady["requests_per_second"],
-                        self.ratio(name, "steady", "requests_per_second"),
-                        "{:.0f}",
-                    ),
-                    "-"
-                    if not paced
-                    else f"{_num(paced['p50_ms'], '{:.1f}')} / {_num(paced['p95_ms'], '{:.1f}')}"
-                    f" / {_num(paced['p99_ms'], '{:.1f}')}",
-                ]
-            )
-        return rows
-
-    def findings(self) -> list[str]:
-        """Three or four sentences a reader can take away without reading the tables."""
-        notes: list[str] = []
-        ok = [n for n in self.variants if self.targets[n]["status"] == "ok"]
-        read_key = "ceiling" if any(self.cell(n, "ceiling") for n in ok) else "read"
-        costs = {
-            n: (self.cell(n, read_key)["cpu_ms"], self.ratio(n, read_key, "cpu"))
-            for n in ok
-            if self.cell(n, read_key) and self.ratio(n, read_key, "cpu") is not None
-        }
-        if costs:
-            ranked = sorted(costs, key=lambda n: costs[n][0])
-            text = ", ".join(f"{n} {costs[n][0]:.2f} ms ({costs[n][1]:.2f}x)" for n in ranked)
-            notes.append(f"Server + store CPU per authenticated GET /me, cheapest first: {text}.")
-        lingering = []
-        for name in ok:
-            window = (self.targets[name].get("revocation") or {}).get("logout")
-            if window and window["accepted_replays"]:
-                lingering.append(
-                    f"{name} kept accepting a logged-out credential for "
-                    f"{window['window_seconds']:.1f} s ({window['window_fraction_of_lifetime']:.0%}"
-                    " of its lifetime)"
-                )
-        immediate = [
-            n
-            for n in ok
-            if (w := (self.targets[n].get("revocation") or {}).get("logout"))
-            and not w["accepted_replays"]
-        ]
-        if lingering or immediate:
-            text = "; ".join(lingering) or "no variant accepted a logged-out credential"
-            if immediate:
-                text += f"; refused from the first replay: {', '.join(immediate)}"
-            notes.append(f"Revocation: {text}.")
-        sizes = {
-            n: (self.targets[n].get("probe") or {}).get("credential_bytes", {}).get("sent_per_read")
-            for n in ok
-        }
-        sizes = {n: v for n, v in sizes.items() if v}
-        if sizes:
-            text = ", ".join(f"{n} {v} B" for n, v in sorted(sizes.items(), key=lambda x: x[1]))
-            notes.append(f"Credential bytes on every request: {text}.")
-        return notes
 
     HEADLINE_COLUMNS = [
         "target",
@@ -180,32 +145,82 @@ class View:
         "paced p50/p95/p99 ms",
     ]
 
-    def security_rows(self) -> list[list[str]]:
-        params = self.results["settings"]["hash_parameters"]
-        hash_text = "argon2id m={memory_kib} KiB t={time_cost} p={parallelism}".format(**params)
+    def headline_rows(self) -> list[list[str]]:
+        """Cost per request first: the numbers the load generator cannot distort."""
+        journey, read_key = self.journey_scenario, self.read_scenario
         rows = []
-        for name in self.variants:
-            target = self.targets[name]
-            revocation = target.get("revocation") or {}
-            credential = (target.get("probe") or {}).get("credential_bytes") or {}
-            issued = credential.get("issued_at_login", {})
-            login = self.cell(name, "login")
+        for name, target in self.targets.items():
+            steady, read = self.cell(name, journey), self.cell(name, read_key)
+            calls = aggregate.read_calls(target)
+            declared = (target.declarations or {}).get("store_calls_per_read")
+            measured = None if calls is None else sum(calls.values())
+            calls_text = aggregate.describe_calls(calls) if target.is_variant else "-"
+            if declared is not None:
+                mark = "" if measured is None or abs(measured - declared) < 0.05 else " ≠"
+                calls_text += f" (declared {declared}){mark}"
             rows.append(
                 [
                     name,
-                    _window(revocation.get("logout")),
-                    _window(revocation.get("logout_all")),
-                    str(
-                        (revocation.get("logout") or {}).get("refresh_after_revocation_status", "-")
+                    self.status(name),
+                    _with_ratio(steady and steady["cpu_ms"], self.ratio(name, journey, "cpu")),
+                    _with_ratio(read and read["cpu_ms"], self.ratio(name, read_key, "cpu")),
+                    calls_text,
+                    _with_ratio(
+                        read and read["requests_per_second"],
+                        self.ratio(name, read_key, "requests_per_second"),
+                        "{:.0f}",
                     ),
-                    _num(credential.get("sent_per_read"), "{:.0f}"),
-                    _num(issued.get("credential_bytes"), "{:.0f}"),
-                    f"{_num(login and login['logins_per_second'], '{:.1f}')} ({hash_text})"
-                    if login
-                    else "-",
+                    _with_ratio(
+                        steady and steady["requests_per_second"],
+                        self.ratio(name, journey, "requests_per_second"),
+                        "{:.0f}",
+                    ),
+                    _percentiles(self.cell(name, self.paced_scenario)),
                 ]
             )
         return rows
+
+    def findings(self) -> list[str]:
+        """Three or four sentences a reader can take away without reading the tables."""
+        notes: list[str] = []
+        ok = [n for n in self.variants if self.targets[n].ok]
+        read_key = self.read_scenario
+        costs = {
+            n: (self.cell(n, read_key)["cpu_ms"], self.ratio(n, read_key, "cpu"))
+            for n in ok
+            if self.cell(n, read_key) and self.ratio(n, read_key, "cpu") is not None
+        }
+        if costs:
+            ranked = sorted(costs, key=lambda n: costs[n][0])
+            text = ", ".join(f"{n} {costs[n][0]:.2f} ms ({costs[n][1]:.2f}x)" for n in ranked)
+            notes.append(f"Server + store CPU per authenticated GET /me, cheapest first: {text}.")
+        lingering, immediate = [], []
+        for name in ok:
+            window = (self.targets[name].revocation or {}).get("logout")
+            if not window or window.get("inconclusive"):
+                continue
+            if window["accepted_replays"]:
+                lingering.append(
+                    f"{name} kept accepting a logged-out credential for "
+                    f"{window['window_seconds']:.1f} s ({window['window_fraction_of_lifetime']:.0%}"
+                    " of its lifetime)"
+                )
+            else:
+                immediate.append(name)
+        if lingering or immediate:
+            text = "; ".join(lingering) or "no variant accepted a logged-out credential"
+            if immediate:
+                text += f"; refused from the first replay: {', '.join(immediate)}"
+            notes.append(f"Revocation (measured): {text}.")
+        sizes = {
+            n: (self.targets[n].probe or {}).get("credential_bytes", {}).get("sent_per_read")
+            for n in ok
+        }
+        sizes = {n: v for n, v in sizes.items() if v}
+        if sizes:
+            text = ", ".join(f"{n} {v} B" for n, v in sorted(sizes.items(), key=lambda x: x[1]))
+            notes.append(f"Credential bytes on every request: {text}.")
+        return notes
 
     SECURITY_COLUMNS = [
         "variant",
@@ -217,6 +232,31 @@ class View:
         "logins/s",
     ]
 
+    def security_rows(self) -> list[list[str]]:
+        params = self.results.settings["hash_parameters"]
+        hash_text = "argon2id m={memory_kib} KiB t={time_cost} p={parallelism}".format(**params)
+        rows = []
+        for name in self.variants:
+            target = self.targets[name]
+            revocation = target.revocation or {}
+            credential = (target.probe or {}).get("credential_bytes") or {}
+            issued = credential.get("issued_at_login", {})
+            login = self.cell(name, self.login_scenario)
+            rows.append(
+                [
+                    name,
+                    _window(revocation.get("logout")),
+                    _window(revocation.get("logout_all")),
+                    str(
+                        (revocation.get("logout") or {}).get("refresh_after_revocation_status", "-")
+                    ),
+                    _num(credential.get("sent_per_read"), "{:.0f}"),
+                    _num(issued.get("credential_bytes"), "{:.0f}"),
+                    f"{_num(login['logins_per_second'], '{:.1f}')} ({hash_text})" if login else "-",
+                ]
+            )
+        return rows
+
     def observed_where(self, key: str) -> str:
         """Where a declaration was observed: in this run, or only by the test suite.
 
@@ -224,11 +264,10 @@ class View:
         which cannot stop stores or restart servers, so the outage rows are the test
         suite's (``make test``), never this run's.
         """
-        verified = any(
-            (self.targets[n].get("verification") or {}).get("passed") for n in self.variants
-        )
-        probed = any(self.targets[n].get("probe") for n in self.variants)
-        revoked = any(self.targets[n].get("revocation") for n in self.variants)
+        targets = [self.targets[n] for n in self.variants]
+        verified = any((t.verification or {}).get("passed") for t in targets)
+        probed = any(t.probe for t in targets)
+        revoked = any(t.revocation for t in targets)
         where = {
             "revocation": "this run (revocation probe)" if revoked else None,
             "logout_all": "this run (revocation probe)" if revoked else None,
@@ -246,7 +285,7 @@ class View:
         for key, label in DECLARATION_LABELS.items():
             row = [label, self.observed_where(key)]
             for name in self.variants:
-                value = (self.targets[name].get("declarations") or {}).get(key, "-")
+                value = (self.targets[name].declarations or {}).get(key, "-")
                 row.append(str(value).replace("_", " ") + self._contradiction(name, key, value))
             rows.append(row)
         why = ["why it costs what it costs", "declared design + this run's numbers"]
@@ -259,13 +298,14 @@ class View:
         """`` ≠ measured ...`` where this run saw something other than the declaration."""
         target = self.targets[name]
         if key in ("revocation", "logout_all"):
-            window = (target.get("revocation") or {}).get(key)
-            if not window or window.get("inconclusive"):
-                return " (not measured)" if window else ""
-            immediate = window["accepted_replays"] == 0
-            if immediate != (declared == "immediate"):
+            window = (target.revocation or {}).get(key)
+            if not window:
+                return ""
+            if window.get("inconclusive"):
+                return " (not measured)"
+            if (window["accepted_replays"] == 0) != (declared == "immediate"):
                 return f" ≠ measured: accepted for {window['window_seconds']:.1f} s"
-        if key == "store_calls_per_read":
+        if key == "store_calls_per_read" and declared != "-":
             calls = aggregate.read_calls(target)
             if calls is not None and abs(sum(calls.values()) - float(declared)) >= 0.05:
                 return f" ≠ measured {sum(calls.values()):g}"
@@ -274,7 +314,7 @@ class View:
     def endpoint_rows(self) -> tuple[list[str], list[list[str]]]:
         endpoints: list[str] = []
         for name in self.variants:
-            for endpoint in (self.targets[name].get("probe") or {}).get("storage_calls") or {}:
+            for endpoint in (self.targets[name].probe or {}).get("storage_calls") or {}:
                 if endpoint not in endpoints:
                     endpoints.append(endpoint)
         rows = []
@@ -286,41 +326,6 @@ class View:
                 )
             rows.append(row)
         return ["endpoint", *self.variants], rows
-
-    def detail_rows(self) -> list[list[str]]:
-        rows = []
-        for name in self.targets:
-            for scenario in self.scenarios:
-                row = self.cell(name, scenario)
-                if not row:
-                    continue
-                redis_calls = ", ".join(
-                    f"{k} {v:.2f}"
-                    for k, v in row["redis_calls_per_request"].items()
-                    if v and v >= 0.005
-                )
-                rows.append(
-                    [
-                        name,
-                        scenario,
-                        str(row["rounds"]),
-                        _num(row["requests_per_second"], "{:.0f}"),
-                        f"{_num(row['p50_ms'], '{:.1f}')} / {_num(row['p95_ms'], '{:.1f}')} / "
-                        f"{_num(row['p99_ms'], '{:.1f}')}",
-                        _num(row["server_cpu_ms"], "{:.3f}"),
-                        _num(row["store_cpu_ms"], "{:.3f}"),
-                        "-"
-                        if not row["cpu_ms_range"]
-                        else f"{row['cpu_ms_range'][0]:.3f}-{row['cpu_ms_range'][1]:.3f}",
-                        redis_calls or "-",
-                        f"{row['failures']}"
-                        + (f" {row['failures_by_status']}" if row["failures_by_status"] else ""),
-                        f"{row['loadgen_core_share']:.0%}"
-                        + (" ⚠" if row["loadgen_saturated"] else ""),
-                        _num(row["rss_mb"], "{:.0f}"),
-                    ]
-                )
-        return rows
 
     DETAIL_COLUMNS = [
         "target",
@@ -336,6 +341,41 @@ class View:
         "load generator CPU",
         "server RSS MB",
     ]
+
+    def detail_rows(self) -> list[list[str]]:
+        rows = []
+        for name in self.targets:
+            for scenario in self.scenarios:
+                row = self.cell(name, scenario)
+                if not row:
+                    continue
+                redis_calls = ", ".join(
+                    f"{k} {v:.2f}"
+                    for k, v in row["redis_calls_per_request"].items()
+                    if v and v >= 0.005
+                )
+                cpu_range = row["cpu_ms_range"]
+                rows.append(
+                    [
+                        name,
+                        scenario,
+                        str(row["rounds"]),
+                        _num(row["requests_per_second"], "{:.0f}"),
+                        _percentiles(row),
+                        _num(row["server_cpu_ms"], "{:.3f}"),
+                        _num(row["store_cpu_ms"], "{:.3f}"),
+                        "-" if not cpu_range else f"{cpu_range[0]:.3f}-{cpu_range[1]:.3f}",
+                        redis_calls or "-",
+                        f"{row['failures']}"
+                        + (f" {row['failures_by_status']}" if row["failures_by_status"] else ""),
+                        f"{row['loadgen_core_share']:.0%}"
+                        + (" ⚠" if row["loadgen_saturated"] else ""),
+                        _num(row["rss_mb"], "{:.0f}"),
+                    ]
+                )
+        return rows
+
+    AGAINST_COLUMNS = ["target", "scenario", "CPU ms/req", "req/s", "p99 ms"]
 
     def against_rows(self, other: View) -> list[list[str]]:
         rows = []
@@ -358,32 +398,228 @@ class View:
                 )
         return rows
 
-    AGAINST_COLUMNS = ["target", "scenario", "CPU ms/req", "req/s", "p99 ms"]
+
+# -- the sections every output shares ------------------------------------------------------
+@dataclass
+class Chart:
+    title: str
+    png_base64: str
+    note: str
 
 
-def _window(row: dict[str, Any] | None) -> str:
-    if not row:
-        return "-"
-    text = f"{row['window_seconds']:.2f} s ({row['window_fraction_of_lifetime']:.0%} of lifetime)"
-    if row.get("still_accepted_at_end"):
-        text += ", still accepted when the probe stopped"
-    return text
+@dataclass
+class Section:
+    """One part of the report. ``kind`` says how it is drawn: a ``table`` (header + rows),
+    ``bullets``, ``warnings`` or ``charts``; ``terminal`` whether ``authkit compare`` prints
+    it at the end (the terminal gets the headline tables, the page and summary.md all)."""
+
+    title: str
+    kind: str = "table"
+    note: str = ""
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    #: Columns aligned right in HTML (numbers).
+    numeric: set[int] = field(default_factory=set)
+    bullets: list[str] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    terminal: bool = False
+    in_summary: bool = True
 
 
-def _change(now: float | None, before: float | None) -> str:
-    if now is None or not before:
-        return "-"
-    return f"{(now - before) / before:+.0%}"
+def _from(index: int, header: list[str]) -> set[int]:
+    return set(range(index, len(header)))
 
 
-def server_line(results: dict[str, Any]) -> str:
+def sections(
+    results: ResultSet, against: ResultSet | None = None, with_charts: bool = True
+) -> list[Section]:
+    """The report, in order; every renderer draws these and nothing else."""
+    view = View(results)
+    settings = results.settings
+    replay_ms = settings["revocation"]["replay_interval_seconds"] * 1000
+    parts = [
+        Section("In short", kind="bullets", bullets=view.findings()),
+        Section("Warnings", kind="warnings", bullets=view.warnings, terminal=True),
+        Section(
+            "Cost per request",
+            note="Server CPU time per request (gunicorn master and workers, plus the store's own "
+            "CPU) and store calls per request, each over the same framework's bare baseline (no "
+            "auth, no store). Requests/s sits beside them: on a small machine the load generator "
+            "limits it as much as the server does.",
+            header=view.HEADLINE_COLUMNS,
+            rows=view.headline_rows(),
+            numeric=_from(2, view.HEADLINE_COLUMNS),
+            terminal=True,
+        ),
+    ]
+    header, rows = view.matrix_rows()
+    parts.append(
+        Section(
+            "Behaviour matrix and why",
+            note="Declared by each variant in authkit/variants.py. The second column says where "
+            "each row was observed: in this run (probes, the contract check over HTTP) or only "
+            "by the test suite (store outages and restarts need stores this run does not stop). "
+            "≠ marks a measurement that contradicts the declaration.",
+            header=header,
+            rows=rows,
+        )
+    )
+    parts.append(
+        Section(
+            "Revocation, credentials, login",
+            note="Revocation: log out (or log out everywhere from a second device), then replay "
+            f"the old credential every {replay_ms:.0f} ms; credential lifetime set to "
+            f"{settings['revocation']['credential_lifetime_seconds']} s for this probe "
+            "(ACCESS_TTL_SECONDS, SESSION_IDLE/ABSOLUTE_SECONDS). A replay answered with "
+            "anything but 200 or 401 makes the window 'not measured'.",
+            header=view.SECURITY_COLUMNS,
+            rows=view.security_rows(),
+            numeric=_from(4, view.SECURITY_COLUMNS),
+            terminal=bool(view.variants),
+        )
+    )
+    if with_charts:
+        parts.append(Section("Charts", kind="charts", charts=_charts(view), in_summary=False))
+    header, rows = view.endpoint_rows()
+    parts.append(
+        Section(
+            "Storage calls per endpoint",
+            note="One request at a time against a probe server: Redis from INFO commandstats "
+            "deltas, SQL from Django's execute_wrapper (loadtests/sqlcount.py).",
+            header=header,
+            rows=rows,
+        )
+    )
+    parts.append(
+        Section(
+            "Every scenario (medians over rounds)",
+            header=view.DETAIL_COLUMNS,
+            rows=view.detail_rows(),
+            numeric={2, 3, 4, 5, 6, 7, 9, 10, 11},
+        )
+    )
+    if against is not None:
+        parts.append(
+            Section(
+                f"Against {against.created}",
+                header=view.AGAINST_COLUMNS,
+                rows=view.against_rows(View(against)),
+                numeric=_from(2, view.AGAINST_COLUMNS),
+                terminal=True,
+            )
+        )
+    return [p for p in parts if p.rows or p.bullets or p.charts]
+
+
+def _charts(view: View) -> list[Chart]:
+    names = [n for n in view.targets if n in view.summary]
+    load = [s for s in view.scenarios if SCENARIOS[s].measures != "login"]
+    # The paced run's requests/s is what was offered, the same for everyone: not a result.
+    throughput = [s for s in load if SCENARIOS[s].pace != "paced"]
+    drawn = [
+        (
+            "CPU per request",
+            charts.grouped_bars(
+                "Server + store CPU time per request (lower is better)",
+                "ms per request",
+                load,
+                {n: [(view.cell(n, s) or {}).get("cpu_ms") for s in load] for n in names},
+                "{:.2f}",
+            ),
+            "The headline: what each request costs the server side.",
+        ),
+        (
+            "Throughput",
+            charts.grouped_bars(
+                "Requests per second (higher is better; Locust limits it too)",
+                "requests/s",
+                throughput,
+                {
+                    n: [(view.cell(n, s) or {}).get("requests_per_second") for s in throughput]
+                    for n in names
+                },
+                "{:.0f}",
+            ),
+            "Read beside the load generator's CPU in the detail table.",
+        ),
+    ]
+    latency = view.paced_scenario or (load or [None])[0]
+    if latency:
+        keys = ["p50_ms", "p95_ms", "p99_ms"]
+        drawn.append(
+            (
+                "Latency",
+                charts.grouped_bars(
+                    f"Latency percentiles, {latency} scenario",
+                    "ms",
+                    ["p50", "p95", "p99"],
+                    {n: [(view.cell(n, latency) or {}).get(k) for k in keys] for n in names},
+                    "{:.1f}",
+                ),
+                "Paced: a fixed offered rate below saturation, for honest tails.",
+            )
+        )
+    endpoints = [row[0] for row in view.endpoint_rows()[1]]
+
+    def total(name: str, endpoint: str) -> float | None:
+        calls = aggregate.read_calls(view.targets[name], endpoint)
+        return None if calls is None else sum(calls.values())
+
+    drawn.append(
+        (
+            "Storage calls",
+            charts.grouped_bars(
+                "Storage calls per request by endpoint (Redis commands + SQL)",
+                "calls",
+                [ENDPOINT_SHORT.get(e, e) for e in endpoints],
+                {
+                    n: [total(n, e) for e in endpoints]
+                    for n in view.variants
+                    if view.targets[n].probe
+                },
+                "{:g}",
+            ),
+            "Counted one request at a time (INFO commandstats; SQL counter).",
+        )
+    )
+    drawn.append(
+        (
+            "Revocation",
+            charts.revocation_chart(
+                {n: view.targets[n].revocation for n in view.variants if view.targets[n].revocation}
+            ),
+            "How long a logged-out credential keeps working.",
+        )
+    )
+    login = view.login_scenario
+    drawn.append(
+        (
+            "Login",
+            charts.grouped_bars(
+                "Logins per second (login + logout churn, bound by argon2id)",
+                "logins/s",
+                ["login"],
+                {
+                    n: [(view.cell(n, login) or {}).get("logins_per_second")]
+                    for n in view.variants
+                    if view.cell(n, login)
+                },
+                "{:.1f}",
+            ),
+            "Every variant hashes with the same argon2id parameters.",
+        )
+    )
+    return [Chart(title, png, note) for title, png, note in drawn if png]
+
+
+def server_line(results: ResultSet) -> str:
     """How the targets were served: one line per distinct configuration (frameworks may
     differ, e.g. an ASGI worker), from each target's record (or the run's, in old files)."""
-    configs = [t["server"] for t in results["targets"].values() if t.get("server")]
-    if not configs and "worker_class" in results["settings"].get("server", {}):
-        configs = [results["settings"]["server"]]
     lines = []
-    for config in configs:
+    for target in results.targets.values():
+        config = target.server
+        if not config:
+            continue
         threads = f" x {config['threads']} threads" if config.get("threads") else ""
         line = (
             f"gunicorn {config['worker_class']} {config['workers']} workers{threads}, "
@@ -392,6 +628,23 @@ def server_line(results: dict[str, Any]) -> str:
         if line not in lines:
             lines.append(line)
     return "; ".join(lines) or "server settings not recorded"
+
+
+def meta_line(results: ResultSet) -> str:
+    settings, machine = results.settings, results.machine
+    pinning = settings["pinning"]
+    pinned = (
+        f"server + store pinned to core {pinning['server_and_store_core']}, load generator to "
+        f"core {pinning['load_generator_core']}"
+        if pinning.get("enabled")
+        else "not pinned to cores"
+    )
+    return (
+        f"{results.created} · {machine.get('cpu_model', '?')} · "
+        f"{machine.get('usable_cpus', '?')} usable cores · {settings['rounds']} round(s), "
+        f"{settings['duration_seconds']} s per Locust window · database {settings['database']} · "
+        f"{server_line(results)} · {pinned}"
+    )
 
 
 # -- summary.md ---------------------------------------------------------------------------
@@ -404,299 +657,62 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def summary_markdown(results: dict[str, Any], against: dict[str, Any] | None = None) -> str:
-    view = View(results)
-    settings = results["settings"]
-    machine = results["machine"]
-    parts = [
-        "# authkit compare",
-        f"{results['created']} · {machine['cpu_model']} · {machine['usable_cpus']} usable cores · "
-        f"{settings['rounds']} round(s) x {settings['duration_seconds']} s · database "
-        f"{settings['database']} · {server_line(results)}",
-        "",
-        "Headline cost = server CPU time per request (gunicorn master + workers, plus the "
-        "store's own CPU), over the same framework's bare baseline: requests/s on this machine "
-        "is limited by the load generator as much as by the server.",
-    ]
-    if view.findings():
-        parts += ["", "## In short", *[f"- {f}" for f in view.findings()]]
-    if view.warnings:
-        parts += ["", "## Warnings", *[f"- {w}" for w in view.warnings]]
-    parts += ["", "## Cost per request", _md_table(view.HEADLINE_COLUMNS, view.headline_rows())]
-    parts += [
-        "",
-        "## Revocation, credentials, login",
-        _md_table(view.SECURITY_COLUMNS, view.security_rows()),
-    ]
-    header, rows = view.matrix_rows()
-    parts += [
-        "",
-        "## Behaviour matrix (declared; each row says where it was observed)",
-        _md_table(header, rows),
-    ]
-    header, rows = view.endpoint_rows()
-    parts += [
-        "",
-        "## Storage calls per endpoint (probe, one request at a time)",
-        _md_table(header, rows),
-    ]
-    parts += [
-        "",
-        "## Every scenario (medians over rounds)",
-        _md_table(view.DETAIL_COLUMNS, view.detail_rows()),
-    ]
-    if against is not None:
-        parts += [
-            "",
-            f"## Against {against['created']}",
-            _md_table(view.AGAINST_COLUMNS, view.against_rows(View(against))),
-        ]
+def summary_markdown(results: ResultSet, against: ResultSet | None = None) -> str:
+    parts = ["# authkit compare", meta_line(results)]
+    for section in sections(results, against, with_charts=False):
+        if not section.in_summary:
+            continue
+        parts += ["", f"## {section.title}"]
+        if section.note:
+            parts += [section.note, ""]
+        if section.kind == "table":
+            parts.append(_md_table(section.header, section.rows))
+        else:
+            parts += [f"- {b}" for b in section.bullets]
     return "\n".join(parts) + "\n"
 
 
 # -- report.html --------------------------------------------------------------------------
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
-max-width:1200px;color:#222;padding:0 16px;line-height:1.4}
-h1{margin-bottom:4px} h2{margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
-.meta{color:#555;font-size:14px}
-table{border-collapse:collapse;width:100%;font-size:13px;margin:8px 0}
-th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f3f3f3} tr:nth-child(even) td{background:#fafafa}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:8px 12px;margin:8px 0}
-.failed{color:#b00020;font-weight:600}
-.findings{background:#eef5ff;border-left:4px solid #1f77b4;padding:8px 12px;margin:12px 0}
-.findings ul{margin:4px 0 0 0;padding-left:20px}
-img{max-width:100%;display:block;margin:8px 0}
-.charts{display:grid;grid-template-columns:1fr 1fr;gap:8px 20px}
-figure{margin:0}
-details{margin:8px 0} pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
-.note{color:#555;font-size:13px}
-"""
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("authkit.compare", "templates"),
+    autoescape=jinja2.select_autoescape(["html"]),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
-def _html_table(
-    header: list[str], rows: list[list[str]], numeric: set[int] | int | None = None
-) -> str:
-    """A table; columns in ``numeric`` (a set, or every column from an index on) align right."""
-    if isinstance(numeric, int):
-        numeric = set(range(numeric, len(header)))
-    numeric = numeric or set()
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = []
-    for row in rows:
-        cells = []
-        for i, value in enumerate(row):
-            cls = ' class="num"' if i in numeric else ""
-            text = html.escape(str(value))
-            if str(value).startswith("failed") or str(value) == "skipped":
-                text = f'<span class="failed">{text}</span>'
-            cells.append(f"<td{cls}>{text}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _chart_set(view: View) -> list[tuple[str, str | None, str]]:
-    names = [n for n in view.targets if n in view.summary]
-    scenarios = [s for s in view.scenarios if s != "login"]
-    # The paced run's requests/s is what was offered, the same for everyone: not a result.
-    throughput_scenarios = [s for s in scenarios if s != "paced"]
-    cpu = charts.grouped_bars(
-        "Server + store CPU time per request (lower is better)",
-        "ms per request",
-        scenarios,
-        {n: [(view.cell(n, s) or {}).get("cpu_ms") for s in scenarios] for n in names},
-        "{:.2f}",
+def report_html(results: ResultSet, against: ResultSet | None = None) -> str:
+    return _TEMPLATES.get_template("report.html").render(
+        created=results.created,
+        meta=meta_line(results),
+        sections=sections(results, against),
+        settings_json=json.dumps(results.settings, indent=2),
+        machine_json=json.dumps(
+            {"machine": results.machine, "versions": results.versions}, indent=2
+        ),
     )
-    rps = charts.grouped_bars(
-        "Requests per second (higher is better; Locust limits it too)",
-        "requests/s",
-        throughput_scenarios,
-        {
-            n: [(view.cell(n, s) or {}).get("requests_per_second") for s in throughput_scenarios]
-            for n in names
-        },
-        "{:.0f}",
-    )
-    latency_scenario = "paced" if "paced" in view.scenarios else (scenarios or [None])[0]
-    latency = None
-    if latency_scenario:
-        percentiles = ["p50_ms", "p95_ms", "p99_ms"]
-        latency = charts.grouped_bars(
-            f"Latency percentiles, {latency_scenario} scenario",
-            "ms",
-            ["p50", "p95", "p99"],
-            {
-                n: [(view.cell(n, latency_scenario) or {}).get(p) for p in percentiles]
-                for n in names
-            },
-            "{:.1f}",
-        )
-    endpoints = [row[0] for row in view.endpoint_rows()[1]]
-    calls = charts.grouped_bars(
-        "Storage calls per request by endpoint (Redis commands + SQL)",
-        "calls",
-        [ENDPOINT_SHORT.get(e, e) for e in endpoints],
-        {
-            n: [
-                (lambda c: None if c is None else sum(c.values()))(
-                    aggregate.read_calls(view.targets[n], e)
-                )
-                for e in endpoints
-            ]
-            for n in view.variants
-            if view.targets[n].get("probe")
-        },
-        "{:g}",
-    )
-    windows = charts.revocation_chart(
-        {
-            n: view.targets[n]["revocation"]
-            for n in view.variants
-            if view.targets[n].get("revocation")
-        }
-    )
-    logins = charts.grouped_bars(
-        "Logins per second (login + logout churn, bound by argon2id)",
-        "logins/s",
-        ["login"],
-        {
-            n: [(view.cell(n, "login") or {}).get("logins_per_second")]
-            for n in view.variants
-            if view.cell(n, "login")
-        },
-        "{:.1f}",
-    )
-    return [
-        ("CPU per request", cpu, "The headline: what each request costs the server side."),
-        ("Throughput", rps, "Read beside the load generator's CPU in the detail table."),
-        ("Latency", latency, "Paced: a fixed offered rate below saturation, for honest tails."),
-        ("Storage calls", calls, "Counted one request at a time (INFO commandstats; SQL counter)."),
-        ("Revocation", windows, "How long a logged-out credential keeps working."),
-        ("Login", logins, "Every variant hashes with the same argon2id parameters."),
-    ]
 
 
-def report_html(results: dict[str, Any], against: dict[str, Any] | None = None) -> str:
-    view = View(results)
-    settings = results["settings"]
-    machine = results["machine"]
-    replay_ms = settings["revocation"]["replay_interval_seconds"] * 1000
-    out = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width,initial-scale=1'>",
-        f"<title>authkit compare {html.escape(results['created'])}</title>",
-        f"<style>{CSS}</style></head><body>",
-        "<h1>authkit compare: server-side sessions vs JWT</h1>",
-        f"<p class='meta'>{html.escape(results['created'])} · "
-        f"{html.escape(machine['cpu_model'])} · "
-        f"{machine['usable_cpus']} usable cores · {settings['rounds']} round(s), "
-        f"{settings['duration_seconds']} s per Locust window after {settings['warmup_seconds']} s "
-        f"warm-up · database {html.escape(settings['database'])} · "
-        f"{html.escape(server_line(results))} · server + store pinned to core "
-        f"{settings['pinning']['server_and_store_core']}, load generator to core "
-        f"{settings['pinning']['load_generator_core']}</p>",
-        "<p>The headline cost is <b>server CPU time per request</b> (gunicorn master and workers, "
-        "plus the store's own CPU) and <b>storage calls per request</b>, each over the same "
-        "framework's bare baseline (no auth, no store). Requests/s sits beside them: on a small "
-        "machine the load generator limits it as much as the server does.</p>",
-    ]
-    findings = view.findings()
-    if findings:
-        out.append(
-            "<div class='findings'><b>In short</b><ul>"
-            + "".join(f"<li>{html.escape(f)}</li>" for f in findings)
-            + "</ul></div>"
-        )
-    for warning in view.warnings:
-        out.append(f"<div class='warn'>{html.escape(warning)}</div>")
-    out += [
-        "<h2>Cost per request</h2>",
-        _html_table(view.HEADLINE_COLUMNS, view.headline_rows(), 2),
-    ]
-    out += [
-        "<h2>Behaviour matrix and why</h2>",
-        "<p class='note'>Declared by each variant in authkit/variants.py. The second column says "
-        "where each row was observed: in this run (probes, the contract check over HTTP) or "
-        "only by the test suite (store outages and restarts need stores this run does not "
-        "stop). ≠ marks a measurement that contradicts the declaration.</p>",
-        _html_table(*view.matrix_rows()),
-    ]
-    out += [
-        "<h2>Revocation, credentials, login</h2>",
-        "<p class='note'>Revocation: log out (or log out everywhere from a second device), then "
-        f"replay the old credential every {replay_ms:.0f} ms; "
-        f"credential lifetime set to {settings['revocation']['credential_lifetime_seconds']} s "
-        "for this probe (ACCESS_TTL_SECONDS, SESSION_IDLE/ABSOLUTE_SECONDS).</p>",
-        _html_table(view.SECURITY_COLUMNS, view.security_rows(), 4),
-    ]
-    out.append("<h2>Charts</h2><div class='charts'>")
-    for title, image, note in _chart_set(view):
-        if image:
-            out.append(
-                f"<figure><img alt='{html.escape(title)}' src='data:image/png;base64,{image}'>"
-                f"<figcaption class='note'>{html.escape(note)}</figcaption></figure>"
-            )
-    out.append("</div>")
-    out += [
-        "<h2>Storage calls per endpoint</h2>",
-        "<p class='note'>One request at a time against a probe server: Redis from INFO "
-        "commandstats deltas, SQL from Django's execute_wrapper (loadtests/sqlcount.py).</p>",
-        _html_table(*view.endpoint_rows()),
-        "<h2>Every scenario (medians over rounds)</h2>",
-        _html_table(view.DETAIL_COLUMNS, view.detail_rows(), {2, 3, 4, 5, 6, 7, 9, 10, 11}),
-    ]
-    if against is not None:
-        out += [
-            f"<h2>Against the run of {html.escape(against['created'])}</h2>",
-            _html_table(view.AGAINST_COLUMNS, view.against_rows(View(against)), 2),
-        ]
-    out += [
-        "<h2>Settings, machine, versions</h2>",
-        "<details><summary>settings</summary><pre>"
-        + html.escape(json.dumps(settings, indent=2))
-        + "</pre></details>",
-        "<details><summary>machine and versions</summary><pre>"
-        + html.escape(json.dumps({"machine": machine, "versions": results["versions"]}, indent=2))
-        + "</pre></details>",
-        "</body></html>",
-    ]
-    return "\n".join(out)
-
-
-def write_report(
-    results: dict[str, Any], directory: Path, against: dict[str, Any] | None = None
-) -> None:
+def write_report(results: ResultSet, directory: Path, against: ResultSet | None = None) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "summary.md").write_text(summary_markdown(results, against))
     (directory / "report.html").write_text(report_html(results, against))
 
 
-def print_table(
-    results: dict[str, Any], console: Console, against: dict[str, Any] | None = None
-) -> None:
-    view = View(results)
-    table = Table(title="authkit compare: cost per request (x = over the bare baseline)")
-    for column in view.HEADLINE_COLUMNS:
-        table.add_column(column, overflow="fold")
-    for row in view.headline_rows():
-        style = "red" if row[1].startswith(("failed", "skipped")) else None
-        table.add_row(*row, style=style)
-    console.print(table)
-    security = Table(title="revocation, credentials, login")
-    for column in view.SECURITY_COLUMNS:
-        security.add_column(column, overflow="fold")
-    for row in view.security_rows():
-        security.add_row(*row)
-    if view.variants:
-        console.print(security)
-    for warning in view.warnings:
-        console.print(f"[yellow]! {warning}[/yellow]")
-    if against is not None:
-        other = Table(title=f"against {against['created']}")
-        for column in view.AGAINST_COLUMNS:
-            other.add_column(column)
-        for row in view.against_rows(View(against)):
-            other.add_row(*row)
-        console.print(other)
+# -- the terminal ---------------------------------------------------------------------------
+def print_table(results: ResultSet, console: Console, against: ResultSet | None = None) -> None:
+    for section in sections(results, against, with_charts=False):
+        if not section.terminal:
+            continue
+        if section.kind == "table":
+            table = Table(title=section.title)
+            for column in section.header:
+                table.add_column(column, overflow="fold")
+            for row in section.rows:
+                failed = row[1].startswith(("failed", "skipped")) if len(row) > 1 else False
+                table.add_row(*row, style="red" if failed else None)
+            console.print(table)
+        else:
+            for bullet in section.bullets:
+                console.print(f"[yellow]! {bullet}[/yellow]")

@@ -1,17 +1,25 @@
 """The ``results.json`` document: versioned, self-describing, enough to re-render a report.
 
+Read and written here only, as typed objects: :class:`ResultSet` holds the run's settings,
+one :class:`TargetStatus` per target and one :class:`Cell` per measured (target, scenario,
+round). The measurements inside a cell (CPU, latency, store calls) stay plain mappings: they
+are what the load generators report, and the renderer only reads them.
+
 The schema is documented in ``loadtests/RESULTS_SCHEMA.md``; bump :data:`SCHEMA_VERSION`
-when a field changes meaning or disappears (adding a field does not need a bump).
+when a field changes meaning or disappears (adding a field does not need a bump). Files of
+every earlier version are read (:func:`_upgrade`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -19,7 +27,9 @@ from typing import Any
 import psutil
 
 SCHEMA = "authkit-compare-results"
-SCHEMA_VERSION = 1
+#: 2: targets name their app (``app``, was ``wsgi``), design, colour and server settings;
+#: ``verification.passed`` is ``null`` when nothing was checked (was ``true``).
+SCHEMA_VERSION = 2
 PACKAGES = [
     "flask", "flask-session", "django", "pyjwt", "argon2-cffi", "redis", "psycopg",
     "gunicorn", "locust", "matplotlib", "rich",
@@ -83,20 +93,145 @@ def versions() -> dict[str, Any]:
     }
 
 
-def save(results: dict[str, Any], directory: Path) -> Path:
+@dataclass
+class Cell:
+    """One measured window: a target under one scenario in one round."""
+
+    target: str
+    scenario: str
+    round: int
+    position: int
+    error: str | None = None
+    tool: str | None = None
+    users: int | None = None
+    seconds: float | None = None
+    requests: int = 0
+    failures: int = 0
+    failures_by_status: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    requests_per_second: float = 0.0
+    latency_ms: dict[str, float] = field(default_factory=dict)
+    server: dict[str, Any] = field(default_factory=dict)
+    store: dict[str, Any] = field(default_factory=dict)
+    storage_calls_per_request: dict[str, Any] = field(default_factory=dict)
+    load_generator: dict[str, Any] = field(default_factory=dict)
+    requests_by_name: dict[str, int] = field(default_factory=dict)
+    logins_per_second: float | None = None
+    offered_rate: float | None = None
+    csv_prefix: str | None = None
+
+    @property
+    def measured(self) -> bool:
+        return self.error is None and self.requests > 0
+
+
+@dataclass
+class TargetStatus:
+    """What a run established about one target, besides its cells."""
+
+    kind: str  # "variant" | "baseline"
+    framework: str
+    baseline: str | None
+    style: str
+    store: str
+    status: str = "pending"  # "ok" | "failed" | "skipped" once the run ends
+    failure: str | None = None
+    app: str | None = None
+    design: str = ""
+    colour: str | None = None
+    server: dict[str, Any] | None = None
+    declarations: dict[str, Any] | None = None
+    #: ``{"method", "passed", ...}``; ``passed`` is ``None`` when nothing was checked.
+    verification: dict[str, Any] | None = None
+    probe: dict[str, Any] | None = None
+    revocation: dict[str, Any] | None = None
+    probe_error: str | None = None
+    probe_traceback: str | None = None
+
+    @property
+    def is_variant(self) -> bool:
+        return self.kind == "variant"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass
+class ResultSet:
+    created: str
+    machine: dict[str, Any]
+    versions: dict[str, Any]
+    settings: dict[str, Any]
+    targets: dict[str, TargetStatus]
+    cells: list[Cell]
+    wall_seconds: float | None = None
+    timeline: list[list[Any]] = field(default_factory=list)
+    schema: str = SCHEMA
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def variants(self) -> list[str]:
+        return [name for name, target in self.targets.items() if target.is_variant]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, document: dict[str, Any]) -> ResultSet:
+        document = _upgrade(document)
+        return cls(
+            created=document["created"],
+            machine=document.get("machine", {}),
+            versions=document.get("versions", {}),
+            settings=document.get("settings", {}),
+            targets={
+                name: _build(TargetStatus, target)
+                for name, target in document.get("targets", {}).items()
+            },
+            cells=[_build(Cell, cell) for cell in document.get("cells", [])],
+            wall_seconds=document.get("wall_seconds"),
+            timeline=document.get("timeline", []),
+            schema=document["schema"],
+            schema_version=SCHEMA_VERSION,
+        )
+
+
+def _build(kind: type, data: dict[str, Any]) -> Any:
+    """A dataclass from a mapping, ignoring keys a newer writer added (forward-readable)."""
+    known = {f.name for f in dataclasses.fields(kind)}
+    return kind(**{k: v for k, v in data.items() if k in known})
+
+
+def _upgrade(document: dict[str, Any]) -> dict[str, Any]:
+    """Bring a file of an earlier schema version to the current field names."""
+    version = document.get("schema_version", 1)
+    if version < 2:
+        document = json.loads(json.dumps(document))  # a copy: the caller's stays as it was
+        for target in document.get("targets", {}).values():
+            if "wsgi" in target:
+                target["app"] = target.pop("wsgi")
+            target.setdefault("server", document.get("settings", {}).get("server"))
+    return document
+
+
+def save(results: ResultSet, directory: Path) -> Path:
     path = directory / "results.json"
-    path.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n")
+    path.write_text(json.dumps(results.to_dict(), indent=2, sort_keys=False) + "\n")
     return path
 
 
-def load(directory: Path) -> dict[str, Any]:
+def load(directory: Path) -> ResultSet:
     path = directory / "results.json" if directory.is_dir() else directory
-    results = json.loads(path.read_text())
-    if results.get("schema") != SCHEMA:
+    try:
+        document = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise ValueError(f"{path} is not an authkit compare results file")
-    if results.get("schema_version", 0) > SCHEMA_VERSION:
+    if document.get("schema_version", 0) > SCHEMA_VERSION:
         raise ValueError(
-            f"{path} has schema version {results['schema_version']}; this authkit reads "
+            f"{path} has schema version {document['schema_version']}; this authkit reads "
             f"up to {SCHEMA_VERSION}"
         )
-    return results
+    return ResultSet.from_dict(document)

@@ -34,6 +34,7 @@ from authkit.compare.measure import (
     redis_commandstats,
     tree_pids,
 )
+from authkit.compare.results import Cell, ResultSet, TargetStatus
 from authkit.compare.targets import Target, select_targets
 from authkit.compare.verification import NONE, verify
 from authkit.scenarios import SCENARIOS, Scenario
@@ -146,8 +147,8 @@ class Comparison:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         self.out = Path(options.out or Path("reports") / stamp).resolve()
         self.targets, self.unknown = select_targets(options.variants)
-        self.status: dict[str, dict[str, Any]] = {}
-        self.cells: list[dict[str, Any]] = []
+        self.status: dict[str, TargetStatus] = {}
+        self.cells: list[Cell] = []
         self.pinning = options.pin and can_pin()
         self.port = free_port()
         # The contract suite logs in as user0000..user0399 (and leaves carts behind);
@@ -160,34 +161,29 @@ class Comparison:
     # -- bookkeeping ---------------------------------------------------------------
     def _record_target(self, target: Target) -> None:
         variant = target.variant
-        self.status[target.name] = {
-            "kind": target.kind,
-            "framework": target.framework,
-            "baseline": target.baseline,
-            "style": variant.style,
-            "store": variant.store,
-            "app": variant.app,
-            "design": variant.design,
-            "colour": colour_of(variant),
-            "server": server_settings(variant, self.options.workers),
-            "declarations": None if target.is_baseline else variant.declarations(),
-            "status": "pending",
-            "failure": None,
-            "verification": None,
-            "probe": None,
-            "revocation": None,
-        }
+        self.status[target.name] = TargetStatus(
+            kind=target.kind,
+            framework=target.framework,
+            baseline=target.baseline,
+            style=variant.style,
+            store=variant.store,
+            app=variant.app,
+            design=variant.design,
+            colour=colour_of(variant),
+            server=server_settings(variant, self.options.workers),
+            declarations=None if target.is_baseline else variant.declarations(),
+        )
 
     def _fail(self, target: Target, reason: str) -> None:
-        self.status[target.name]["status"] = "failed"
-        self.status[target.name]["failure"] = reason
+        self.status[target.name].status = "failed"
+        self.status[target.name].failure = reason
         self.progress.note(f"[red]{target.name} failed:[/red] {reason}")
 
     def _active(self, target: Target) -> bool:
-        return self.status[target.name]["status"] in {"pending", "ok"}
+        return self.status[target.name].status in {"pending", "ok"}
 
     # -- the run -------------------------------------------------------------------
-    def run(self) -> dict[str, Any]:
+    def run(self) -> ResultSet:
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / "logs").mkdir(exist_ok=True)
         for target in self.targets:
@@ -197,8 +193,8 @@ class Comparison:
                 and target.variant.databases
                 and self.options.database not in target.variant.databases
             ):
-                self.status[target.name]["status"] = "skipped"
-                self.status[target.name]["failure"] = f"does not run on {self.options.database}"
+                self.status[target.name].status = "skipped"
+                self.status[target.name].failure = f"does not run on {self.options.database}"
         if self.pinning:
             os.sched_setaffinity(0, {LOAD_CORE})  # children inherit; servers are moved to 0
         self.progress.plan(self._plan())
@@ -224,8 +220,8 @@ class Comparison:
                 with contextlib.suppress(OSError):
                     os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
         for info in self.status.values():
-            if info["status"] == "pending":
-                info["status"] = "ok"
+            if info.status == "pending":
+                info.status = "ok"
         document = self._document()
         results_module.save(document, self.out)
         return document
@@ -311,8 +307,8 @@ class Comparison:
                     with self._step(f"verify {target.name}"):
                         if not self._verify(target, server):
                             continue
-                elif target.is_baseline and self.status[target.name]["verification"] is None:
-                    self.status[target.name]["verification"] = {"method": NONE, "passed": None}
+                elif target.is_baseline and self.status[target.name].verification is None:
+                    self.status[target.name].verification = {"method": NONE, "passed": None}
                 for scenario in _scenarios_for(target, self.options):
                     with self._step(f"round {round_index + 1}: {target.name} {scenario.name}"):
                         self.cells.append(
@@ -322,14 +318,14 @@ class Comparison:
     def _verify(self, target: Target, server: VariantServer) -> bool:
         if not self.options.verify:
             # Not checked is not passed: the report says "not verified", never "ok".
-            self.status[target.name]["verification"] = {
+            self.status[target.name].verification = {
                 "method": "skipped (--no-verify)",
                 "passed": None,
             }
             return True
         log = self.out / "logs" / f"{target.name}-verify.log"
         outcome = verify(server.url, target.variant.style, target.name, log)
-        self.status[target.name]["verification"] = outcome
+        self.status[target.name].verification = outcome
         if not outcome["passed"]:
             self._fail(target, f"failed verification ({outcome['method']}: {outcome['detail']})")
             return False
@@ -364,7 +360,7 @@ class Comparison:
         position: int,
         server: VariantServer,
         stores: Stores,
-    ) -> dict[str, Any]:
+    ) -> Cell:
         options = self.options
         cell: dict[str, Any] = {
             "target": target.name,
@@ -415,12 +411,12 @@ class Comparison:
         except Exception as exc:
             cell["error"] = _short(exc)
             self.progress.note(f"[yellow]{target.name} {scenario}: {cell['error']}[/yellow]")
-            return cell
+            return Cell(**cell)
         cell.update(_cell_numbers(window, _store_kind(target, options.database)))
         if scenario.measures == "login":
             logins = window.summary.get("by_name", {}).get("POST /login", 0)
             cell["logins_per_second"] = round(logins / max(window.summary["seconds"], 1e-9), 2)
-        return cell
+        return Cell(**cell)
 
     # -- probes: storage calls, credential bytes, revocation -----------------------
     def _probe(self, target: Target, stores: Stores) -> None:
@@ -452,9 +448,9 @@ class Comparison:
                         else None,
                         "redis_counter": "INFO commandstats deltas" if redis_url else None,
                     }
-                    self.status[target.name]["probe"] = probe
+                    self.status[target.name].probe = probe
                     if "revocation" in self.options.scenarios:
-                        self.status[target.name]["revocation"] = probes.revocation_windows(
+                        self.status[target.name].revocation = probes.revocation_windows(
                             srv.url,
                             style,
                             lifetime,
@@ -462,11 +458,11 @@ class Comparison:
                         )
             except Exception as exc:
                 self.progress.note(f"[yellow]probe of {target.name} failed: {_short(exc)}[/yellow]")
-                self.status[target.name]["probe_error"] = _short(exc)
-                self.status[target.name]["probe_traceback"] = traceback.format_exc(limit=5)
+                self.status[target.name].probe_error = _short(exc)
+                self.status[target.name].probe_traceback = traceback.format_exc(limit=5)
 
     # -- the document --------------------------------------------------------------
-    def _document(self) -> dict[str, Any]:
+    def _document(self) -> ResultSet:
         options = self.options
         settings = {
             "variants_requested": options.variants,
@@ -511,18 +507,16 @@ class Comparison:
             "hash_parameters": {"algorithm": "argon2id", **hash_parameters()},
             "verify": options.verify,
         }
-        return {
-            "schema": results_module.SCHEMA,
-            "schema_version": results_module.SCHEMA_VERSION,
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "wall_seconds": round(time.monotonic() - self.started, 1),
-            "machine": results_module.machine_info(),
-            "versions": results_module.versions(),
-            "settings": settings,
-            "targets": self.status,
-            "cells": self.cells,
-            "timeline": self.timeline,
-        }
+        return ResultSet(
+            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            wall_seconds=round(time.monotonic() - self.started, 1),
+            machine=results_module.machine_info(),
+            versions=results_module.versions(),
+            settings=settings,
+            targets=self.status,
+            cells=self.cells,
+            timeline=self.timeline,
+        )
 
 
 def _account(index: int) -> tuple[str, str]:
