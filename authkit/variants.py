@@ -185,7 +185,7 @@ register_variant(
         framework="flask",
         style="session",
         store="redis",
-        prepare="flask_sessions.users:seed_users",
+        prepare="shared.redis_users:seed_from_env",
         design="server-side session in Redis (Flask-Session); the cart lives in the session",
         behaviour=Behaviour(
             revocation="immediate",
@@ -229,7 +229,7 @@ register_variant(
         framework="flask",
         style="bearer",
         store="redis",
-        prepare="jwt_api.users:seed_users",
+        prepare="shared.redis_users:seed_from_env",
         env={"JWT_MODE": "stateless"},
         design="signed access token checked by signature and claims alone (PyJWT); the "
         "cart lives in Redis per user",
@@ -251,7 +251,7 @@ register_variant(
         framework="flask",
         style="bearer",
         store="redis",
-        prepare="jwt_api.users:seed_users",
+        prepare="shared.redis_users:seed_from_env",
         env={"JWT_MODE": "denylist"},
         design="signed access token plus a revocation lookup in Redis per request (PyJWT); "
         "the cart lives in Redis per user",

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from django_sessions.errors import (
@@ -18,13 +17,11 @@ from django_sessions.errors import (
     method_not_allowed_response,
     payload_too_large_response,
     response_for_status,
-    store_unavailable_response,
     unauthenticated_response,
 )
 from shared.errors import ApiError
+from shared.http_policy import security_headers
 
-#: Paths whose successful answers are public and the same for everyone (may be cached).
-PUBLIC_PATHS = frozenset({"/products", "/health"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
@@ -51,9 +48,8 @@ class ApiResponseMiddleware:
                 if header in response:
                     replacement[header] = response[header]
             response = replacement
-        response["X-Content-Type-Options"] = "nosniff"
-        if request.path not in PUBLIC_PATHS or response.status_code >= 400:
-            response["Cache-Control"] = "no-store"
+        for name, value in security_headers(request.path, response.status_code).items():
+            response[name] = value
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -61,9 +57,9 @@ class ApiResponseMiddleware:
             return error_response(exception)
         if isinstance(exception, RequestDataTooBig):
             return payload_too_large_response()
-        if isinstance(exception, DatabaseError):
-            return store_unavailable_response()
-        return None  # a real bug: handler500 answers 500 JSON and Django logs the traceback
+        # Anything else, a DatabaseError included, goes on to handler500
+        # (django_sessions.errors.server_error): the one place an outage becomes a 503.
+        return None
 
 
 class ApiAccessMiddleware(LoginRequiredMiddleware):
@@ -82,14 +78,10 @@ class ApiAccessMiddleware(LoginRequiredMiddleware):
         if allowed is not None and request.method not in allowed:
             return method_not_allowed_response(request.method or "", allowed)
         # Same decision as LoginRequiredMiddleware.process_view, but public views are decided
-        # first, so they never load the user, and a database outage answers 503.
-        if getattr(view_func, "login_required", True):
-            try:
-                authenticated = request.user.is_authenticated
-            except DatabaseError:  # the session or the user could not be loaded
-                return store_unavailable_response()
-            if not authenticated:
-                return self.handle_no_permission(request, view_func)
+        # first, so they never load the user. A database outage while loading the session
+        # or the user raises DatabaseError, which handler500 answers with 503.
+        if getattr(view_func, "login_required", True) and not request.user.is_authenticated:
+            return self.handle_no_permission(request, view_func)
         if (
             request.method not in SAFE_METHODS
             and request.headers.get("Sec-Fetch-Site") == "cross-site"
@@ -115,8 +107,5 @@ class SlidingSessionMiddleware:
         response = self.get_response(request)
         session = request.session
         if response.status_code < 500 and session.accessed:
-            try:
-                session.slide_expiry_if_due()
-            except DatabaseError:
-                return store_unavailable_response()
+            session.slide_expiry_if_due()  # DatabaseError -> handler500 -> 503
         return response

@@ -6,17 +6,6 @@ import redis
 
 from shared import redis_users
 from shared.passwords import verify_password
-from shared.redis_store import connect
-from shared.settings import Settings
-
-
-def seed_users() -> None:
-    """The registry's prepare hook: store the seed users' hashes (``SEED_LOAD_USERS``)."""
-    client = connect(Settings.from_env().require_redis_url(), timeout=10)
-    try:
-        redis_users.seed(client)
-    finally:
-        client.close()
 
 
 def check_password(client: redis.Redis, username: str, password: str) -> bool:

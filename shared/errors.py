@@ -84,4 +84,4 @@ def unauthenticated() -> ApiError:
 
 
 def store_unavailable() -> ApiError:
-    return ApiError("store_unavailable", "The session store is unavailable; try again shortly.")
+    return ApiError("store_unavailable", "The store is unavailable; try again shortly.")

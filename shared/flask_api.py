@@ -13,11 +13,15 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.bodies import check_body_size, parse_json_object
-from shared.errors import STORE_RETRY_AFTER_SECONDS, ApiError, code_for_status, error_body
+from shared.errors import (
+    STORE_RETRY_AFTER_SECONDS,
+    ApiError,
+    code_for_status,
+    error_body,
+    store_unavailable,
+)
+from shared.http_policy import security_headers
 from shared.settings import MAX_BODY_BYTES
-
-#: Paths whose answers are public and the same for everyone, so caches may keep them.
-PUBLIC_PATHS = frozenset({"/products", "/health"})
 
 
 def error_response(error: ApiError) -> Response:
@@ -87,13 +91,9 @@ def install(app: Flask, store_errors: tuple[type[BaseException], ...]) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        if request.path not in PUBLIC_PATHS or response.status_code >= 400:
-            response.headers["Cache-Control"] = "no-store"
+        response.headers.update(security_headers(request.path, response.status_code))
         return response
 
 
 def _store_unavailable(_error: BaseException) -> Response:
-    return error_response(
-        ApiError("store_unavailable", "The store is unavailable; try again shortly.")
-    )
+    return error_response(store_unavailable())

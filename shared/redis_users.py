@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import redis
 
+from shared.redis_store import connect
+from shared.settings import Settings
 from shared.users import seed_password_hashes
 
 USERS_KEY = "authkit:users"
@@ -18,6 +20,16 @@ def seed(client: redis.Redis, count: int | None = None) -> int:
     hashes = seed_password_hashes(count)
     client.hset(USERS_KEY, mapping=hashes)
     return len(hashes)
+
+
+def seed_from_env() -> None:
+    """The ``prepare`` hook of every variant that keeps its users in Redis: seed the users
+    (``SEED_LOAD_USERS``) into ``REDIS_URL`` before the server starts."""
+    client = connect(Settings.from_env().require_redis_url(), timeout=10)
+    try:
+        seed(client)
+    finally:
+        client.close()
 
 
 def password_hash(client: redis.Redis, username: str) -> str | None:

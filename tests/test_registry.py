@@ -34,7 +34,6 @@ register_variant(
         VARIANTS["flask-sessions"],
         name="throwaway-sessions",
         app="throwaway_sessions.wsgi:app",
-        prepare="throwaway_sessions.users:seed_users",
         design="a copy of flask-sessions under another name",
         colour=None,
     )
