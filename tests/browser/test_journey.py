@@ -1,0 +1,67 @@
+"""The demo page in headless Chromium, for every variant: log in, add to the cart, reload,
+log out; in both of the bearer page's storage modes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from authkit import browser as ui
+from tests.targets import Target
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, ConsoleMessage, Page
+
+
+def storage_modes(target: Target) -> list[str]:
+    """The session page has one mode; the bearer page keeps tokens in memory or localStorage."""
+    return ["memory", "local"] if target.style == "bearer" else ["memory"]
+
+
+def logged_in_as(page: Page) -> str | None:
+    return page.text_content("#whoami") if page.is_visible("#account") else None
+
+
+def test_log_in_add_to_cart_reload_log_out(
+    target: Target, context: BrowserContext, user: tuple[str, str]
+) -> None:
+    keeps_login = target.declaration("page_reload_keeps_login")
+    assert keeps_login is not None, f"{target.id} declares nothing for its page"
+    refused: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    for storage in storage_modes(target):
+        page = context.new_page()
+        page.on("console", on_console)
+        ui.open_page(page, target.url, storage=storage)  # type: ignore[arg-type]
+        assert page.get_attribute("body", "data-style") == target.style
+        assert logged_in_as(page) is None
+        ui.log_in(page, *user)
+        ui.empty_cart(page)  # a JWT cart is kept per user, across logins and modes
+        ui.add_to_cart(page, "sku-001")
+        ui.add_to_cart(page, "sku-001")
+        ui.add_to_cart(page, "sku-002")
+
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        still_logged_in = logged_in_as(page) == user[0]
+        expected = keeps_login == "yes" or storage == "local"
+        assert still_logged_in == expected, (storage, keeps_login)
+        if not still_logged_in:  # tokens were in this page's memory: log in again
+            assert page.is_visible("#login")
+            ui.log_in(page, *user)
+        assert ui.cart_quantity(page, "sku-001") == 2
+        assert ui.cart_quantity(page, "sku-002") == 1
+
+        page.click("#logout")
+        page.wait_for_url("**/?*logged_out=1*")
+        page.wait_for_selector("body[data-ready='1']")
+        assert logged_in_as(page) is None
+        assert page.is_visible("#login")
+        assert page.text_content("#status") == "You are logged out."
+        if storage == "local":
+            assert page.evaluate("localStorage.getItem('authkit.tokens')") is None
+        page.close()
+    assert refused == [], "the page must work under its own Content-Security-Policy"
