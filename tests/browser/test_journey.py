@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from authkit import browser as ui
-from tests.targets import Target
+from tests.targets import Fleet, Target, bearer_style, only_targets
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, ConsoleMessage, Page
+    from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response
+
+#: Access tokens short enough to watch the page refresh them, twice, within seconds.
+SHORT_ACCESS_SECONDS = 2
 
 
 def storage_modes(target: Target) -> list[str]:
@@ -65,3 +68,29 @@ def test_log_in_add_to_cart_reload_log_out(
             assert page.evaluate("localStorage.getItem('authkit.tokens')") is None
         page.close()
     assert refused == [], "the page must work under its own Content-Security-Policy"
+
+
+@only_targets(bearer_style)
+def test_the_bearer_page_refreshes_its_tokens_before_they_expire(
+    target_id: str, fleet: Fleet, context: BrowserContext
+) -> None:
+    """Tokens in memory are refreshed ahead of expiry: the page keeps working past the first
+    access token's lifetime and never meets a 401 on the way."""
+    env = {"ACCESS_TTL_SECONDS": str(SHORT_ACCESS_SECONDS)}
+    with fleet.start_dedicated(target_id, env) as target:
+        page = context.new_page()
+        seen: list[Response] = []
+        page.on("response", lambda response: seen.append(response))
+        ui.open_page(page, target.url)
+        ui.log_in(page, "alice", "alice-pass-123")
+        ui.empty_cart(page)
+        for _ in range(2):  # two refreshes: more than one whole access-token lifetime
+            with page.expect_response(
+                lambda r: r.url.endswith("/token/refresh"), timeout=SHORT_ACCESS_SECONDS * 5000
+            ) as refreshed:
+                pass
+            assert refreshed.value.status == 200
+        ui.add_to_cart(page, "sku-004")
+        api = [r for r in seen if r.url.startswith(target.url) and "/token/" not in r.url]
+        assert [r.url for r in api if r.status == 401] == []
+        assert page.text_content("#whoami") == "alice"
