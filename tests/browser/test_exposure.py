@@ -20,7 +20,7 @@ import requests
 
 from authkit import browser as ui
 from tests.browser.conftest import ATTACKER_HOST
-from tests.targets import Target
+from tests.targets import Fleet, Target, bearer_style, only_targets
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page, Request
@@ -230,6 +230,27 @@ def test_other_tab_after_logout(
     assert {200: "accepted", 401: "refused"}.get(status) == declared, status
     if declared == "refused":
         tab_b.wait_for_selector("#login:not([hidden])")
+
+
+@only_targets(bearer_style)
+def test_tabs_with_tokens_in_memory_log_in_and_out_on_their_own(
+    target_id: str, fleet: Fleet, context: BrowserContext
+) -> None:
+    """In memory mode nothing is shared between tabs: each logs in (a token family of its
+    own), and a logout in one leaves the other logged in, in both JWT modes."""
+    target = fleet.get(target_id)
+    user = ("bob", "bob-pass-123")  # no other browser test logs in as bob
+    tab_a = context.new_page()
+    _open_logged_in(tab_a, target, user, "memory")
+    tab_b = context.new_page()
+    ui.open_page(tab_b, target.url)
+    assert tab_b.is_visible("#login"), "a new tab has no token: it must log in itself"
+    ui.log_in(tab_b, *user)
+    tab_a.click("#logout")
+    tab_a.wait_for_url("**/?*logged_out=1*")
+    with tab_b.expect_response(lambda r: r.url.endswith("/cart")) as first:
+        tab_b.click("#cart-refresh")
+    assert first.value.status == 200
 
 
 # -- Back after logout -----------------------------------------------------------------------
