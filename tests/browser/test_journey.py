@@ -9,7 +9,7 @@ from authkit import browser as ui
 from tests.targets import Fleet, Target, bearer_style, only_targets
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response
 
 #: Access tokens short enough to watch the page refresh them, twice, within seconds.
 SHORT_ACCESS_SECONDS = 2
@@ -72,12 +72,13 @@ def test_log_in_add_to_cart_reload_log_out(
 
 @only_targets(bearer_style)
 def test_the_bearer_page_refreshes_its_tokens_before_they_expire(
-    target_id: str, fleet: Fleet, context: BrowserContext
+    target_id: str, fleet: Fleet, browser: Browser
 ) -> None:
     """Tokens in memory are refreshed ahead of expiry: the page keeps working past the first
     access token's lifetime and never meets a 401 on the way."""
     env = {"ACCESS_TTL_SECONDS": str(SHORT_ACCESS_SECONDS)}
-    with fleet.start_dedicated(target_id, env) as target:
+    with fleet.start_dedicated(target_id, env) as target, browser.new_context() as context:
+        # The context closes first: its keep-alive connections would hold up gunicorn's stop.
         page = context.new_page()
         seen: list[Response] = []
         page.on("response", lambda response: seen.append(response))
