@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.authkit-installed
 
-.PHONY: help install stores test test-fast compare lint format clean
+.PHONY: help install stores chromium test test-fast compare lint format clean
 
 help:
 	@echo "make test      run the whole test suite against real servers"
@@ -29,7 +29,14 @@ install: $(STAMP)
 stores: install
 	@$(VENV)/bin/authkit services check
 
-test: stores
+# The browser tests (tests/browser) drive Debian's chromium; without it they skip, saying why.
+chromium:
+	@command -v $${AUTHKIT_CHROMIUM:-/usr/bin/chromium} >/dev/null || { [ "$$(id -u)" = 0 ] && \
+	  command -v apt-get >/dev/null && { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; } || \
+	  echo "chromium not installed: the browser tests will skip (apt-get install chromium)"
+
+test: stores chromium
 	$(PY) -m pytest
 
 test-fast: stores

@@ -7,6 +7,9 @@ from django.urls import path
 from django_sessions import views
 
 urlpatterns = [
+    path("", views.page, name="page"),
+    path("app.js", views.page, name="page-js"),
+    path("app.css", views.page, name="page-css"),
     path("health", views.health, name="health"),
     path("products", views.products, name="products"),
     path("csrf", views.csrf, name="csrf"),

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from django_sessions.api import allow, json_body, no_content
 from django_sessions.session_store import SessionVanished
+from shared import page as web_page
 from shared.bodies import require_string_fields
 from shared.cart import add_line, parse_add_item, remove_line, render_cart
 from shared.catalog import PRODUCTS
@@ -43,6 +44,16 @@ def health(request: HttpRequest) -> JsonResponse:
 @allow("GET")
 def products(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"products": PRODUCTS})
+
+
+@login_not_required
+@allow("GET", "HEAD")
+def page(request: HttpRequest) -> HttpResponse:
+    """The demo page and its assets (:mod:`shared.page`), the same bytes as every variant."""
+    response = HttpResponse(web_page.asset_bytes(request.path))
+    for name, value in web_page.asset_headers(request.path).items():
+        response[name] = value
+    return response
 
 
 @login_not_required

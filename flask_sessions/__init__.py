@@ -11,7 +11,7 @@ from flask import Flask
 
 from flask_sessions.session_store import SlidingRedisSessionInterface
 from flask_sessions.views import api
-from shared import flask_api
+from shared import flask_api, page
 from shared.passwords import warm_up
 from shared.redis_store import STORE_ERRORS, connect
 from shared.settings import Settings
@@ -48,5 +48,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     flask_api.install(app, store_errors=STORE_ERRORS)
     app.register_blueprint(api)
+    page.register_flask(app)  # the demo page at /
     warm_up()
     return app

@@ -7,7 +7,7 @@ from flask import Flask, Response, request
 from jwt_api import views
 from jwt_api.config import JwtConfig
 from jwt_api.services import EXTENSION, build_services
-from shared import flask_api
+from shared import flask_api, page
 from shared.passwords import warm_up
 from shared.redis_store import STORE_ERRORS
 
@@ -20,6 +20,7 @@ def create_app(config: JwtConfig | None = None) -> Flask:
     app.extensions[EXTENSION] = build_services(config)
     flask_api.install(app, store_errors=STORE_ERRORS)
     views.register(app)
+    page.register_flask(app)  # the demo page at /
 
     @app.after_request
     def _bearer_challenge(response: Response) -> Response:
