@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from authkit import browser
 from authkit.cli import main
 from authkit.compare import loadgen, render
 from authkit.compare import results as results_module
@@ -147,6 +148,20 @@ def test_the_report_files_are_written(tiny_run: dict[str, Any]) -> None:
     summary = (out / "summary.md").read_text()
     for name in tiny_run["results"].targets:
         assert name in summary
+
+
+def test_the_report_shows_each_variants_page(tiny_run: dict[str, Any]) -> None:
+    reason = browser.unavailable_reason()
+    if reason:
+        pytest.skip(f"no screenshots without a browser: {reason}")
+    results, out = tiny_run["results"], tiny_run["out"]
+    for name in results.variants:
+        target = results.targets[name]
+        assert target.screenshot_error is None, target.screenshot_error
+        assert (out / target.screenshot).read_bytes().startswith(b"\x89PNG"), name
+    html = (out / "report.html").read_text()
+    assert "In a browser" in html
+    assert html.count("data:image/png;base64,") >= len(results.variants) + 3
 
 
 # -- the renderer on a fixture -------------------------------------------------------------

@@ -204,6 +204,8 @@ def warnings(results: ResultSet, summary: dict[str, dict[str, dict[str, Any]]]) 
             notes.append(f"{name} was not verified (--no-verify).")
         if target.probe_error:
             notes.append(f"{name}: the probe failed: {target.probe_error}")
+        if target.screenshot_error:
+            notes.append(f"{name}: no screenshot of its page: {target.screenshot_error}")
         for kind, window in (target.revocation or {}).items():
             if window.get("inconclusive"):
                 notes.append(

@@ -10,6 +10,7 @@ rendered again later, or next to another run with ``--against``.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,22 @@ DECLARATION_LABELS = {
     "survives_store_restart": "survives store restart",
     "me_while_store_down": "GET /me, store down",
     "store_calls_per_read": "store calls per read (declared)",
+    "page_reload_keeps_login": "page: logged in after reload",
+    "xss_reads_credential": "page: an injected script reads",
+    "cross_site_write": "page: cross-site form/fetch to the cart",
+    "other_tab_after_logout": "page: other tab after logout",
+    "back_after_logout": "page: Back after logout",
 }
+#: Rows observed only in Chromium, by the browser tests.
+BROWSER_ROWS = frozenset(
+    {
+        "page_reload_keeps_login",
+        "xss_reads_credential",
+        "cross_site_write",
+        "other_tab_after_logout",
+        "back_after_logout",
+    }
+)
 
 
 # -- numbers as text --------------------------------------------------------------------
@@ -277,6 +293,8 @@ class View:
             "style": "this run (login answer)" if probed else None,
             "store": "declared (registry)",
         }.get(key)
+        if key in BROWSER_ROWS:
+            return "the browser tests (tests/browser, make test), not this run"
         return where or "the test suite (make test), not this run"
 
     def matrix_rows(self) -> tuple[list[str], list[list[str]]]:
@@ -431,9 +449,13 @@ def _from(index: int, header: list[str]) -> set[int]:
 
 
 def sections(
-    results: ResultSet, against: ResultSet | None = None, with_charts: bool = True
+    results: ResultSet,
+    against: ResultSet | None = None,
+    with_charts: bool = True,
+    directory: Path | None = None,
 ) -> list[Section]:
-    """The report, in order; every renderer draws these and nothing else."""
+    """The report, in order; every renderer draws these and nothing else. ``directory`` is
+    the run's, where the screenshots are (the page embeds them)."""
     view = View(results)
     settings = results.settings
     replay_ms = settings["revocation"]["replay_interval_seconds"] * 1000
@@ -480,6 +502,17 @@ def sections(
     )
     if with_charts:
         parts.append(Section("Charts", kind="charts", charts=_charts(view), in_summary=False))
+    if with_charts and directory is not None:
+        parts.append(
+            Section(
+                "In a browser",
+                kind="charts",
+                note="Each variant's page at / in headless Chromium, logged in with three items "
+                "in the cart. The page rows of the behaviour matrix are the browser tests'.",
+                charts=_screenshots(view, directory),
+                in_summary=False,
+            )
+        )
     header, rows = view.endpoint_rows()
     parts.append(
         Section(
@@ -612,6 +645,17 @@ def _charts(view: View) -> list[Chart]:
     return [Chart(title, png, note) for title, png, note in drawn if png]
 
 
+def _screenshots(view: View, directory: Path) -> list[Chart]:
+    shots = []
+    for name in view.variants:
+        target = view.targets[name]
+        path = directory / target.screenshot if target.screenshot else None
+        if path is not None and path.is_file():
+            png = base64.b64encode(path.read_bytes()).decode()
+            shots.append(Chart(name, png, target.design))
+    return shots
+
+
 def server_line(results: ResultSet) -> str:
     """How the targets were served: one line per distinct configuration (frameworks may
     differ, e.g. an ASGI worker), from each target's record (or the run's, in old files)."""
@@ -682,11 +726,13 @@ _TEMPLATES = jinja2.Environment(
 )
 
 
-def report_html(results: ResultSet, against: ResultSet | None = None) -> str:
+def report_html(
+    results: ResultSet, against: ResultSet | None = None, directory: Path | None = None
+) -> str:
     return _TEMPLATES.get_template("report.html").render(
         created=results.created,
         meta=meta_line(results),
-        sections=sections(results, against),
+        sections=sections(results, against, directory=directory),
         settings_json=json.dumps(results.settings, indent=2),
         machine_json=json.dumps(
             {"machine": results.machine, "versions": results.versions}, indent=2
@@ -697,7 +743,7 @@ def report_html(results: ResultSet, against: ResultSet | None = None) -> str:
 def write_report(results: ResultSet, directory: Path, against: ResultSet | None = None) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "summary.md").write_text(summary_markdown(results, against))
-    (directory / "report.html").write_text(report_html(results, against))
+    (directory / "report.html").write_text(report_html(results, against, directory))
 
 
 # -- the terminal ---------------------------------------------------------------------------

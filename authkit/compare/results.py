@@ -147,6 +147,9 @@ class TargetStatus:
     revocation: dict[str, Any] | None = None
     probe_error: str | None = None
     probe_traceback: str | None = None
+    #: The variant's page in Chromium (a PNG path relative to the run's directory), or why not.
+    screenshot: str | None = None
+    screenshot_error: str | None = None
 
     @property
     def is_variant(self) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from authkit import browser
 from authkit.compare import loadgen, probes
 from authkit.compare import results as results_module
 from authkit.compare.measure import (
@@ -95,6 +96,9 @@ class CompareOptions:
     verify: bool = _option(True, "skip the contract check (numbers unverified)",
                            flag="--no-verify")  # fmt: skip
     pin: bool = _option(True, "do not pin processes to cores", flag="--no-pin")
+    screenshots: bool = _option(
+        True, "no screenshots of each variant's page in Chromium", flag="--no-screenshots"
+    )
 
     @property
     def login_warmup(self) -> float:
@@ -242,6 +246,8 @@ class Comparison:
                 seconds = 4.0
                 if "revocation" in self.options.scenarios:
                     seconds = _revocation_estimate(target, self.options)
+                if self.options.screenshots:
+                    seconds += 6.0  # Chromium's start, a login and three cart adds
                 steps.append(Step(f"probe {target.name}", seconds))
         self._steps = {s.label: s for s in steps}
         return steps
@@ -456,10 +462,27 @@ class Comparison:
                             lifetime,
                             accounts=(self.seed_count - 2, self.seed_count - 3),
                         )
+                    if self.options.screenshots:
+                        self._screenshot(target, srv.url)
             except Exception as exc:
                 self.progress.note(f"[yellow]probe of {target.name} failed: {_short(exc)}[/yellow]")
                 self.status[target.name].probe_error = _short(exc)
                 self.status[target.name].probe_traceback = traceback.format_exc(limit=5)
+
+    def _screenshot(self, target: Target, url: str) -> None:
+        """The variant's page in Chromium, logged in with a cart (for the report)."""
+        reason = browser.unavailable_reason()
+        if reason:
+            self.status[target.name].screenshot_error = reason
+            return
+        try:
+            shots = browser.screenshot_variants(
+                {target.name: (url, target.variant.style)}, self.out / "screenshots"
+            )
+        except Exception as exc:  # a picture is an extra: its failure is noted, not fatal
+            self.status[target.name].screenshot_error = _short(exc)
+            return
+        self.status[target.name].screenshot = str(shots[target.name].relative_to(self.out))
 
     # -- the document --------------------------------------------------------------
     def _document(self) -> ResultSet:
