@@ -33,7 +33,8 @@ class JwtConfig:
 
     @property
     def variant_name(self) -> str:
-        return f"jwt-{self.mode}"
+        """The registry name it is served as (``AUTHKIT_VARIANT``), else ``jwt-<mode>``."""
+        return self.shared.variant or f"jwt-{self.mode}"
 
     @classmethod
     def from_env(cls) -> JwtConfig:
