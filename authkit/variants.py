@@ -79,26 +79,25 @@ class Behaviour:
     #: The storage round trips one authenticated ``GET /me`` costs (Redis commands or SQL
     #: statements), as established by the variant's focused tests.
     store_calls_per_read: int
-    # -- in a browser, on the demo page at ``/`` (asserted by tests/browser). ``None`` only
-    # -- for the no-auth baselines of ``authkit compare``, which serve no page.
+    # -- in a browser, on the demo page at ``/`` (asserted by tests/browser).
     #: Whether the page is still logged in after a reload: "yes" (the cookie stays), or
     #: "local_storage_only" (tokens in memory by default are gone; ``?storage=local`` keeps them).
-    page_reload_keeps_login: Literal["yes", "local_storage_only"] | None = None
+    page_reload_keeps_login: Literal["yes", "local_storage_only"]
     #: What a script injected into the page (XSS) can read of the credential: "nothing" (the
     #: session cookie is HttpOnly), or "tokens_in_local_storage" (read, and usable from any
     #: other client; tokens held in memory are not there for a script run after a reload).
     #: In every case it can act as the user while the page is open.
-    xss_reads_credential: Literal["nothing", "tokens_in_local_storage"] | None = None
+    xss_reads_credential: Literal["nothing", "tokens_in_local_storage"]
     #: A form post and a fetch to the cart from a page on another site (127.0.0.2): "refused"
     #: (SameSite=Lax keeps the cookie off; Fetch Metadata and the CSRF token refuse), or
     #: "no_credential" (the browser has no credential to attach: 401).
-    cross_site_write: Literal["refused", "no_credential"] | None = None
+    cross_site_write: Literal["refused", "no_credential"]
     #: After logout in one tab, the next request of another tab holding the same credential
     #: (the shared cookie; the token it loaded from localStorage): "refused" or "accepted".
-    other_tab_after_logout: Literal["refused", "accepted"] | None = None
+    other_tab_after_logout: Literal["refused", "accepted"]
     #: What Back shows after logout: the login form of a freshly loaded page, never a
     #: logged-in view from a cache.
-    back_after_logout: Literal["login_form"] | None = None
+    back_after_logout: Literal["login_form"]
 
 
 @dataclass(frozen=True)
