@@ -58,6 +58,10 @@ def payload_too_large_response() -> JsonResponse:
     )
 
 
+def bad_request_response() -> JsonResponse:
+    return error_response(ApiError("bad_request", "The request could not be understood."))
+
+
 def response_for_status(status: int) -> JsonResponse:
     """A generic envelope for an error response some Django component produced as HTML."""
     code = code_for_status(status)
@@ -74,7 +78,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
     # while this request ran) stays a 400.
     if isinstance(exception, RequestDataTooBig):
         return payload_too_large_response()
-    return error_response(ApiError("bad_request", "The request could not be understood."))
+    return bad_request_response()
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

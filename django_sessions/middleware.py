@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from django_sessions.errors import (
+    bad_request_response,
     csrf_failed_response,
     error_response,
     method_not_allowed_response,
@@ -21,7 +23,9 @@ from django_sessions.errors import (
     store_unavailable_response,
     unauthenticated_response,
 )
+from shared.bodies import check_body_size
 from shared.errors import ApiError
+from shared.security_headers import api_headers
 
 #: Paths whose successful answers are public and the same for everyone (may be cached).
 PUBLIC_PATHS = frozenset({"/products", "/health"})
@@ -41,8 +45,12 @@ class ApiResponseMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.get_host()  # ALLOWED_HOSTS: DisallowedHost -> handler400, before any work
-        response = self.get_response(request)
+        try:
+            request.get_host()  # ALLOWED_HOSTS, checked before any work
+        except DisallowedHost:
+            response: HttpResponse = bad_request_response()
+        else:
+            response = self.get_response(request)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
             "application/json"
         ):
@@ -51,7 +59,19 @@ class ApiResponseMiddleware:
                 if header in response:
                     replacement[header] = response[header]
             response = replacement
-        response["X-Content-Type-Options"] = "nosniff"
+        for name, value in api_headers().items():
+            response.setdefault(name, value)
+        visitor = getattr(response, "anonymous_session_cookie", None)
+        if visitor is not None:  # see views.csrf
+            response.set_cookie(
+                settings.SESSION_COOKIE_NAME,
+                visitor,
+                path=settings.SESSION_COOKIE_PATH,
+                domain=settings.SESSION_COOKIE_DOMAIN,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=settings.SESSION_COOKIE_HTTPONLY,
+                samesite=settings.SESSION_COOKIE_SAMESITE,
+            )
         if request.path not in PUBLIC_PATHS or response.status_code >= 400:
             response["Cache-Control"] = "no-store"
         return response
@@ -95,6 +115,15 @@ class ApiAccessMiddleware(LoginRequiredMiddleware):
             and request.headers.get("Sec-Fetch-Site") == "cross-site"
         ):
             return csrf_failed_response("cross-site request (Sec-Fetch-Site).")
+        if request.method not in SAFE_METHODS:
+            # Before CsrfViewMiddleware, which parses form and multipart bodies itself
+            # (looking for csrfmiddlewaretoken): a declared oversize body is refused
+            # before anything reads it.
+            length = request.META.get("CONTENT_LENGTH") or ""
+            try:
+                check_body_size(int(length) if length.isdigit() else None)
+            except ApiError as error:
+                return error_response(error)
         return None
 
     def handle_no_permission(self, request, view_func):  # type: ignore[override]

@@ -9,6 +9,7 @@ middleware.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
@@ -18,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from django_sessions.api import allow, json_body, no_content
 from django_sessions.session_store import SessionVanished
+from shared import anonymous_csrf
 from shared.bodies import require_string_fields
 from shared.cart import add_line, parse_add_item, remove_line, render_cart
 from shared.catalog import PRODUCTS
@@ -45,8 +47,21 @@ def products(request: HttpRequest) -> JsonResponse:
 @login_not_required
 @allow("GET")
 def csrf(request: HttpRequest) -> JsonResponse:
-    """The session's CSRF token; starts an anonymous session (and cookie) if there is none."""
-    return JsonResponse({"csrf_token": session_csrf_token(request)})
+    """The session's CSRF token; an anonymous visitor's is derived, not stored.
+
+    ``get_token`` on an anonymous request would store a session row per caller, which let
+    anyone fill the sessions table; see :mod:`shared.anonymous_csrf`. The anonymous cookie
+    is set by ``ApiResponseMiddleware`` (outside ``SessionMiddleware``, which would
+    otherwise expire a cookie whose session it cannot find).
+    """
+    if request.user.is_authenticated:
+        return JsonResponse({"csrf_token": session_csrf_token(request)})
+    visitor = anonymous_csrf.anonymous_id(
+        settings.SECRET_KEY, request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    )
+    response = JsonResponse({"csrf_token": anonymous_csrf.token_for(settings.SECRET_KEY, visitor)})
+    response.anonymous_session_cookie = visitor  # type: ignore[attr-defined]
+    return response
 
 
 def session_csrf_token(request: HttpRequest) -> str:

@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         idle_seconds=settings.session_idle_seconds,
         absolute_seconds=settings.session_absolute_seconds,
     )
-    flask_api.install(app, store_errors=STORE_ERRORS)
+    flask_api.install(app, store_errors=STORE_ERRORS, allowed_hosts=list(settings.allowed_hosts))
     app.register_blueprint(api)
     warm_up()
     return app

@@ -9,7 +9,7 @@ import time
 from flask import Blueprint, Response, current_app, jsonify, request, session
 
 from flask_sessions.session_store import SlidingRedisSessionInterface
-from shared import redis_users
+from shared import anonymous_csrf, redis_users
 from shared.bodies import require_string_fields
 from shared.cart import add_line, parse_add_item, remove_line, render_cart
 from shared.catalog import PRODUCTS
@@ -77,11 +77,28 @@ def products() -> Response:
 
 @api.get("/csrf")
 def csrf() -> Response:
-    """The session's CSRF token, starting an anonymous session when there is none."""
-    if "csrf" not in session:
-        session["csrf"] = _new_csrf_token()
-        session["created_at"] = time.time()
-    return jsonify(csrf_token=session["csrf"])
+    """The session's CSRF token; an anonymous visitor's is derived, not stored.
+
+    Storing a session for every anonymous ``GET /csrf`` let anyone fill Redis; see
+    :mod:`shared.anonymous_csrf`. A logged-in session's token is the one stored at login.
+    """
+    if session.get("user") and session.get("csrf"):
+        return jsonify(csrf_token=session["csrf"])
+    secret = current_app.config["SECRET_KEY"]
+    cookie_name = current_app.config["SESSION_COOKIE_NAME"]
+    visitor = anonymous_csrf.anonymous_id(secret, request.cookies.get(cookie_name))
+    response = jsonify(csrf_token=anonymous_csrf.token_for(secret, visitor))
+    interface = _store()
+    response.set_cookie(
+        cookie_name,
+        visitor,
+        path=interface.get_cookie_path(current_app),
+        domain=interface.get_cookie_domain(current_app),
+        secure=interface.get_cookie_secure(current_app),
+        httponly=interface.get_cookie_httponly(current_app),
+        samesite=interface.get_cookie_samesite(current_app),
+    )
+    return response
 
 
 @api.post("/login")

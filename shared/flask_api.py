@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.bodies import check_body_size, parse_json_object
 from shared.errors import STORE_RETRY_AFTER_SECONDS, ApiError, code_for_status, error_body
+from shared.security_headers import api_headers
 from shared.settings import MAX_BODY_BYTES
 
 #: Paths whose answers are public and the same for everyone, so caches may keep them.
@@ -35,20 +36,50 @@ def no_content() -> Response:
     return response
 
 
+def raw_body() -> bytes:
+    """The request body, refused with 413 when over the limit, whether declared or chunked.
+
+    A chunked body has no ``Content-Length``; Werkzeug then caps the stream at
+    ``MAX_CONTENT_LENGTH`` and ``get_data()`` returns the first 16 KiB *without an error*,
+    so the app would act on a truncated body that a proxy saw whole. Reading one byte past
+    the limit from the server's (de-chunking) input tells the two cases apart.
+    """
+    check_body_size(request.content_length)
+    if (
+        request.content_length is None
+        and "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    ):
+        raw = request.environ["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        check_body_size(len(raw))
+        return raw
+    return request.get_data(cache=False)
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object body, parsed strictly (see :mod:`shared.bodies`)."""
-    check_body_size(request.content_length)
-    return parse_json_object(request.get_data(cache=False), request.content_type)
+    return parse_json_object(raw_body(), request.content_type)
 
 
-def install(app: Flask, store_errors: tuple[type[BaseException], ...]) -> None:
-    """Give ``app`` the contract's error envelope, body limit and headers.
+def install(
+    app: Flask,
+    store_errors: tuple[type[BaseException], ...],
+    allowed_hosts: list[str] | None = None,
+) -> None:
+    """Give ``app`` the contract's error envelope, body limit, headers and host check.
 
     ``store_errors`` are the exceptions that mean "the store is down or too slow"; they
     answer 503 ``store_unavailable`` wherever they are raised, including while Flask opens
     or saves a session (Flask reports those as a 500 wrapping the original exception).
     """
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    # Django's ALLOWED_HOSTS for Flask: a request for another Host is a 400 before routing
+    # (Flask 3.1 checks TRUSTED_HOSTS when it builds the URL adapter), so a forged Host can
+    # never reach a URL the app builds (password-reset-style host header injection).
+    if allowed_hosts is not None:
+        app.config["TRUSTED_HOSTS"] = allowed_hosts
+    # A route answers the methods it declares; OPTIONS is not one (no CORS here), so it
+    # gets 405 + Allow like any other undeclared method, as in django-sessions.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.json.sort_keys = False  # keep the contract's field order, and skip the sorting work
 
     @app.errorhandler(ApiError)
@@ -63,6 +94,7 @@ def install(app: Flask, store_errors: tuple[type[BaseException], ...]) -> None:
             "not_found": "No such resource.",
             "method_not_allowed": f"{request.method} is not allowed here.",
             "payload_too_large": f"Request bodies are limited to {MAX_BODY_BYTES} bytes.",
+            "bad_request": "The request could not be understood.",
         }.get(code, error.description or "Bad request.")
         response = jsonify(error_body(code, message))
         response.status_code = status
@@ -87,7 +119,8 @@ def install(app: Flask, store_errors: tuple[type[BaseException], ...]) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        response.headers["X-Content-Type-Options"] = "nosniff"
+        for name, value in api_headers().items():
+            response.headers.setdefault(name, value)
         if request.path not in PUBLIC_PATHS or response.status_code >= 400:
             response.headers["Cache-Control"] = "no-store"
         return response
