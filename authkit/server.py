@@ -21,6 +21,7 @@ from pathlib import Path
 
 import requests
 
+from authkit.front import PrivateNginx, default_front, front_settings
 from authkit.services import PrivatePostgres, PrivateRedis, free_port, wait_for_port
 from authkit.variants import Variant
 
@@ -46,13 +47,18 @@ def gunicorn_argv(
         "--graceful-timeout", "5",
         "--timeout", "30",
         "--no-control-socket",  # gunicorn 27 would otherwise want a socket in $HOME
+        # Above the front's limits (authkit/front.py), so nginx answers an oversized request
+        # line or header with JSON before gunicorn's HTML 414/431 could.
+        "--limit-request-line", "8190",
+        "--limit-request-fields", "32768",
         "--log-level", "warning",
     ]  # fmt: skip
 
 
-def server_settings(workers: int = DEFAULT_WORKERS) -> dict[str, object]:
-    """The server configuration, for reports."""
+def server_settings(workers: int = DEFAULT_WORKERS, front: str | None = None) -> dict[str, object]:
+    """The server configuration, for reports (the front: ``AUTHKIT_FRONT``, nginx by default)."""
     return {
+        **front_settings(front or default_front()),
         "server": "gunicorn",
         "worker_class": WORKER_CLASS,
         "workers": workers,
@@ -165,10 +171,12 @@ class VariantServer:
     log_path: Path | None = None
     #: Where gunicorn listens; only a container needs anything but loopback.
     host: str = "127.0.0.1"
+    #: The buffering proxy clients talk to (see authkit/front.py); None: gunicorn directly.
+    front: PrivateNginx | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.front.url if self.front else f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> VariantServer:
         self.port = self.port or free_port()
@@ -211,6 +219,8 @@ class VariantServer:
         return [self.proc.pid, *(int(pid) for pid in children.split())]
 
     def stop(self) -> None:
+        if self.front is not None:
+            self.front.cleanup()
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.terminate()
@@ -231,12 +241,31 @@ def serving(
     port: int = 0,
     log_path: Path | None = None,
     host: str = "127.0.0.1",
+    front: str | None = None,
 ) -> Iterator[VariantServer]:
-    """Prepare and serve ``variant`` for the duration of a ``with`` block."""
+    """Prepare and serve ``variant`` for the duration of a ``with`` block.
+
+    ``front``: ``"nginx"`` (the default, or ``AUTHKIT_FRONT``) puts a private buffering nginx
+    on ``port``/``host`` in front of gunicorn, which then listens on a free loopback port;
+    ``"none"`` lets gunicorn face clients itself.
+    """
+    front = front or default_front()
     env = variant_env(variant, stores, database, extra_env)
+    if front == "nginx":
+        env.setdefault("TRUSTED_PROXIES", "127.0.0.1")  # X-Forwarded-For from our nginx only
     prepare(variant, env)
-    server = VariantServer(variant, env, workers=workers, port=port, log_path=log_path, host=host)
+    server = VariantServer(
+        variant,
+        env,
+        workers=workers,
+        port=0 if front == "nginx" else port,
+        log_path=log_path,
+        host="127.0.0.1" if front == "nginx" else host,
+    )
     try:
-        yield server.start()
+        server.start()
+        if front == "nginx":
+            server.front = PrivateNginx(server.port, port=port or None, host=host).start()
+        yield server
     finally:
         server.stop()
