@@ -28,6 +28,9 @@ def error_response(error: ApiError) -> JsonResponse:
     response = JsonResponse(error.body(), status=error.status)
     if error.code == "store_unavailable":
         response["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
     return response
 
 

@@ -19,11 +19,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from django_sessions.api import allow, json_body, no_content
 from django_sessions.session_store import SessionVanished
+from django_sessions.throttle import login_throttle
 from shared import anonymous_csrf
 from shared.bodies import require_string_fields
 from shared.cart import add_line, parse_add_item, remove_line, render_cart
 from shared.catalog import PRODUCTS
 from shared.errors import ApiError, unauthenticated
+from shared.throttle import client_address
 
 VARIANT = "django-sessions"
 #: Session key of the cart: product id -> quantity.
@@ -85,8 +87,14 @@ def session_csrf_token(request: HttpRequest) -> str:
 @allow("POST")
 def login_view(request: HttpRequest) -> JsonResponse:
     username, password = require_string_fields(json_body(request), "username", "password")
+    address = client_address(
+        request.META.get("REMOTE_ADDR"), request.headers.get("X-Forwarded-For")
+    )
+    throttle = login_throttle()
+    throttle.check(username, address)  # 429 before the password is looked at
     user = authenticate(request, username=username, password=password)
     if user is None:
+        throttle.failed(username, address)
         raise ApiError("invalid_credentials", "Wrong username or password.")
     # login() gives the session a new key (the pre-login key is deleted: fixation defence),
     # stores the user's session auth hash, and rotates the CSRF secret.

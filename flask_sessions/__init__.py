@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         absolute_seconds=settings.session_absolute_seconds,
     )
     flask_api.install(app, store_errors=STORE_ERRORS, allowed_hosts=list(settings.allowed_hosts))
+    flask_api.install_login_throttle(app, client)
     app.register_blueprint(api)
     warm_up()
     return app

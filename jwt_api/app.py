@@ -21,6 +21,7 @@ def create_app(config: JwtConfig | None = None) -> Flask:
     flask_api.install(
         app, store_errors=STORE_ERRORS, allowed_hosts=list(config.shared.allowed_hosts)
     )
+    flask_api.install_login_throttle(app, app.extensions[EXTENSION].redis)
     views.register(app)
 
     @app.after_request

@@ -14,7 +14,7 @@ from shared.bodies import parse_json_object, require_string_fields
 from shared.cart import MAX_QUANTITY, parse_add_item, render_cart
 from shared.catalog import PRODUCTS
 from shared.errors import ApiError, unauthenticated
-from shared.flask_api import json_body, no_content, raw_body
+from shared.flask_api import check_login_throttle, json_body, no_content, raw_body
 
 
 def _token_response(username: str, pair: TokenPair) -> dict[str, Any]:
@@ -47,8 +47,10 @@ def products() -> dict[str, Any]:
 
 def login() -> dict[str, Any]:
     username, password = require_string_fields(json_body(), "username", "password")
+    count_failure = check_login_throttle(username)  # 429 before the password is looked at
     found = services()
     if not check_password(found.redis, username, password):
+        count_failure()
         raise ApiError("invalid_credentials", "Wrong username or password.")
     generation = found.revocation.generation(username)
     return _token_response(username, found.tokens.issue_pair(username, generation))

@@ -7,15 +7,19 @@ the contract's envelope here, and no response ever carries a stack trace.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+import redis
+from flask import Flask, Response, current_app, jsonify, request
+from limits.storage import RedisStorage
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared.bodies import check_body_size, parse_json_object
 from shared.errors import STORE_RETRY_AFTER_SECONDS, ApiError, code_for_status, error_body
 from shared.security_headers import api_headers
 from shared.settings import MAX_BODY_BYTES
+from shared.throttle import LoginThrottle, client_address
 
 #: Paths whose answers are public and the same for everyone, so caches may keep them.
 PUBLIC_PATHS = frozenset({"/products", "/health"})
@@ -26,7 +30,29 @@ def error_response(error: ApiError) -> Response:
     response.status_code = error.status
     if error.code == "store_unavailable":
         response.headers["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def install_login_throttle(app: Flask, client: redis.Redis) -> None:
+    """The shared login throttle (:mod:`shared.throttle`), counting in the app's Redis.
+
+    ``limits`` gets the app's own connection pool, so the throttle fails as fast as every
+    other Redis call (503 ``store_unavailable``) when Redis is down.
+    """
+    storage = RedisStorage("redis://", connection_pool=client.connection_pool,
+                           key_prefix="authkit-throttle")  # fmt: skip
+    app.extensions["authkit.login_throttle"] = LoginThrottle(storage)
+
+
+def check_login_throttle(username: str) -> Callable[[], None]:
+    """Refuse a throttled login (429) and return what to call if the password is wrong."""
+    throttle: LoginThrottle = current_app.extensions["authkit.login_throttle"]
+    address = client_address(request.remote_addr, request.headers.get("X-Forwarded-For"))
+    throttle.check(username, address)
+    return lambda: throttle.failed(username, address)
 
 
 def no_content() -> Response:
