@@ -352,7 +352,9 @@ def summary_markdown(results: dict[str, Any], against: dict[str, Any] | None = N
         f"{settings['rounds']} round(s) x {settings['duration_seconds']} s · database "
         f"{settings['database']} · gunicorn {settings['server']['worker_class']} "
         f"{settings['server']['workers']} workers x {settings['server']['threads']} threads, "
-        f"keep-alive {settings['server']['keep_alive_seconds']} s",
+        f"keep-alive {settings['server']['keep_alive_seconds']} s · "
+        f"front {settings['server'].get('front', 'none')} · "
+        f"login limits {settings.get('login_limits', 'defaults')}",
         "",
         "Headline cost = server CPU time per request (gunicorn master + workers, plus the "
         "store's own CPU), over the same framework's bare baseline: requests/s on this machine "
@@ -536,7 +538,10 @@ def report_html(results: dict[str, Any], against: dict[str, Any] | None = None) 
         f"{settings['duration_seconds']} s per Locust window after {settings['warmup_seconds']} s "
         f"warm-up · database {html.escape(settings['database'])} · gunicorn "
         f"{server['worker_class']} {server['workers']} workers x {server['threads']} threads, "
-        f"keep-alive {server['keep_alive_seconds']} s · server + store pinned to core "
+        f"keep-alive {server['keep_alive_seconds']} s"
+        f" · front {html.escape(str(server.get('front', 'none')))}"
+        f" · login limits {html.escape(str(settings.get('login_limits', 'defaults')))}"
+        f" · server + store pinned to core "
         f"{settings['pinning']['server_and_store_core']}, load generator to core "
         f"{settings['pinning']['load_generator_core']}</p>",
         "<p>The headline cost is <b>server CPU time per request</b> (gunicorn master and workers, "
