@@ -8,6 +8,7 @@ compares with the declaration).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from authkit.audit.checks import CHECKS, FINDING, NA, AuditTarget, Check, run_check
 from authkit.audit.render import to_markdown
 from authkit.audit.runner import run_audit, started_targets
+from authkit.cli import main
 from authkit.variants import VARIANTS
 
 VARIANT_NAMES = list(VARIANTS)
@@ -55,3 +57,18 @@ def test_matrix_renders_as_markdown(audit_targets: dict[str, AuditTarget]) -> No
     text = to_markdown(matrix)
     assert "| check | reference |" in text and "held" in text
     assert not matrix.findings
+
+
+def test_audit_command_against_a_url(
+    audit_targets: dict[str, AuditTarget], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``authkit audit --url``: any server; forgeries needing the key are not applicable."""
+    target = audit_targets.get("jwt-denylist") or next(iter(audit_targets.values()))
+    argv = ["audit", "--url", target.url, "--style", target.style, "--variant", target.name]
+    assert main([*argv, "--format", "json"]) == 0
+    matrix = json.loads(capsys.readouterr().out)
+    assert len(matrix["rows"]) >= 40
+    cells = {row["id"]: row["cells"][target.name] for row in matrix["rows"]}
+    assert all(cell["outcome"] != FINDING for cell in cells.values()), cells
+    if target.style == "bearer":
+        assert cells["jwt-expiry"]["outcome"] == NA

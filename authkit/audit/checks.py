@@ -20,6 +20,7 @@ import base64
 import contextlib
 import itertools
 import json
+import secrets
 import socket
 import statistics
 import threading
@@ -171,6 +172,11 @@ def _resigned(target: AuditTarget, token: str, claims: dict[str, Any]) -> str:
     for name in [k for k, v in claims.items() if v is None]:
         payload.pop(name)
     return jwt.encode(payload, target.jwt_key, algorithm="HS256", headers=header)
+
+
+def _unknown_username() -> str:
+    """A username no server has, new for each check (its throttle windows start empty)."""
+    return "nobody-" + secrets.token_hex(6)
 
 
 def _needs_key(target: AuditTarget) -> Observation | None:
@@ -785,7 +791,7 @@ def get_does_not_change_state(target: AuditTarget) -> Observation:
 def enumeration_body(target: AuditTarget) -> Observation:
     user, _ = target.fresh_user()
     wrong = target.client().login(user, "not-the-password")
-    unknown = target.client().login("no-such-user-zz", "not-the-password")
+    unknown = target.client().login(_unknown_username(), "not-the-password")
     same = (
         wrong.status_code == unknown.status_code == 401
         and wrong.json() == unknown.json()
@@ -802,7 +808,8 @@ def enumeration_body(target: AuditTarget) -> Observation:
 )
 def enumeration_timing(target: AuditTarget) -> Observation:
     user, _ = target.fresh_user()
-    times: dict[str, list[float]] = {user: [], "no-such-user-yy": []}
+    nobody = _unknown_username()
+    times: dict[str, list[float]] = {user: [], nobody: []}
     for _ in range(4):
         for name, samples in times.items():
             started = time.perf_counter()
@@ -810,7 +817,7 @@ def enumeration_timing(target: AuditTarget) -> Observation:
                 target.url + "/login", json={"username": name, "password": "x"}, timeout=TIMEOUT
             )
             samples.append(time.perf_counter() - started)
-    ratio = statistics.median(times["no-such-user-yy"]) / statistics.median(times[user])
+    ratio = statistics.median(times[nobody]) / statistics.median(times[user])
     return _held_if(1 / 3 < ratio < 3, f"unknown/wrong time ratio {ratio:.2f}")
 
 
