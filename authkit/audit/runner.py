@@ -7,6 +7,7 @@ command, the compare report and the README.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -100,10 +101,16 @@ def url_target(url: str, style: str, variant: str | None = None) -> AuditTarget:
     declared: dict[str, Any] = {"style": style}
     if variant:
         declared = VARIANTS[variant].declarations()
-    # Load users from 800 on: a server the audit also started uses 600 on (fresh accounts
-    # keep the throttle's per-account windows of one run out of the other's way).
+    # Load users from a random start (a run takes about 50): two runs against one server
+    # within a minute then use other accounts, so one run's failed logins do not fill the
+    # throttle windows of the next run's accounts.
+    first_user = 100 + secrets.randbelow(16) * 50
     return AuditTarget(
-        name=variant or url, url=url.rstrip("/"), style=style, declared=declared, first_user=800
+        name=variant or url,
+        url=url.rstrip("/"),
+        style=style,
+        declared=declared,
+        first_user=first_user,
     )
 
 
