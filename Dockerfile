@@ -2,6 +2,9 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 AUTHKIT_CACHE_DIR=/var/cache/authkit
 WORKDIR /app
+# nginx: the buffering front `authkit serve` puts before gunicorn (authkit/front.py).
+RUN apt-get update && apt-get install -y --no-install-recommends nginx-light \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY authkit ./authkit
 COPY shared ./shared

@@ -62,6 +62,8 @@ def serve(args: argparse.Namespace) -> int:
             host=args.host,
         ) as server:
             print(f"authkit: {variant.name} on {server.url} (Ctrl-C to stop)")
+            if server.front:
+                print(f"authkit: behind a private nginx; gunicorn on 127.0.0.1:{server.port}")
             if stores.redis:
                 print(f"authkit: private Redis at {stores.redis_url}")
             if stores.postgres:

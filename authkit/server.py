@@ -21,7 +21,15 @@ from pathlib import Path
 
 import requests
 
-from authkit.services import PrivatePostgres, PrivateRedis, free_port, wait_for_port
+from authkit.front import PrivateNginx, default_front, front_settings
+from authkit.services import (
+    PrivatePostgres,
+    PrivateRedis,
+    bracketed,
+    free_port,
+    reachable_host,
+    wait_for_port,
+)
 from authkit.variants import Variant, framework_of
 
 #: One gunicorn configuration for every variant (fairness); the worker class and threads
@@ -37,13 +45,17 @@ def gunicorn_argv(
     serving_spec = framework_of(variant).serving
     argv = [
         sys.executable, "-m", "gunicorn", variant.app,
-        "--bind", f"{_bracketed(host)}:{port}",
+        "--bind", f"{bracketed(host)}:{port}",
         "--workers", str(workers),
         "--worker-class", serving_spec.worker_class,
         "--keep-alive", str(KEEP_ALIVE_SECONDS),
         "--graceful-timeout", "5",
         "--timeout", "30",
         "--no-control-socket",  # gunicorn 27 would otherwise want a socket in $HOME
+        # Above the front's limits (authkit/front.py), so nginx answers an oversized request
+        # line or header with JSON before gunicorn's HTML 414/431 could.
+        "--limit-request-line", "8190",
+        "--limit-request-fields", "32768",
         "--log-level", "warning",
     ]  # fmt: skip
     if serving_spec.worker_class == "gthread":
@@ -51,10 +63,14 @@ def gunicorn_argv(
     return argv
 
 
-def server_settings(variant: Variant, workers: int = DEFAULT_WORKERS) -> dict[str, object]:
-    """The server configuration a variant runs with, for reports."""
+def server_settings(
+    variant: Variant, workers: int = DEFAULT_WORKERS, front: str | None = None
+) -> dict[str, object]:
+    """The server configuration a variant runs with, for reports (the front:
+    ``AUTHKIT_FRONT``, nginx by default)."""
     serving_spec = framework_of(variant).serving
     return {
+        **front_settings(front or default_front()),
         "server": "gunicorn",
         "interface": serving_spec.interface,
         "worker_class": serving_spec.worker_class,
@@ -62,23 +78,6 @@ def server_settings(variant: Variant, workers: int = DEFAULT_WORKERS) -> dict[st
         "threads": serving_spec.threads if serving_spec.worker_class == "gthread" else None,
         "keep_alive_seconds": KEEP_ALIVE_SECONDS,
     }
-
-
-def _bracketed(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
-def reachable_host(host: str) -> str:
-    """Where a client on this machine reaches a server bound to ``host``.
-
-    A wildcard bind (``0.0.0.0``, ``::``) is reached on loopback; any other address is
-    reached on itself (a server bound to 127.0.0.2 does not answer on 127.0.0.1).
-    """
-    if host in ("", "0.0.0.0"):  # noqa: S104  (mapping a wildcard bind, not binding)
-        return "127.0.0.1"
-    if host == "::":
-        return "::1"
-    return host
 
 
 def project_root() -> Path:
@@ -190,10 +189,14 @@ class VariantServer:
     log_path: Path | None = None
     #: Where gunicorn listens; only a container needs anything but loopback.
     host: str = "127.0.0.1"
+    #: The buffering proxy clients talk to (see authkit/front.py); None: gunicorn directly.
+    front: PrivateNginx | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{_bracketed(reachable_host(self.host))}:{self.port}"
+        if self.front:
+            return self.front.url
+        return f"http://{bracketed(reachable_host(self.host))}:{self.port}"
 
     def start(self, timeout: float = 30) -> VariantServer:
         self.port = self.port or free_port()
@@ -236,6 +239,8 @@ class VariantServer:
         return [self.proc.pid, *(int(pid) for pid in children.split())]
 
     def stop(self) -> None:
+        if self.front is not None:
+            self.front.cleanup()
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.terminate()
@@ -256,12 +261,31 @@ def serving(
     port: int = 0,
     log_path: Path | None = None,
     host: str = "127.0.0.1",
+    front: str | None = None,
 ) -> Iterator[VariantServer]:
-    """Prepare and serve ``variant`` for the duration of a ``with`` block."""
+    """Prepare and serve ``variant`` for the duration of a ``with`` block.
+
+    ``front``: ``"nginx"`` (the default, or ``AUTHKIT_FRONT``) puts a private buffering nginx
+    on ``port``/``host`` in front of gunicorn, which then listens on a free loopback port;
+    ``"none"`` lets gunicorn face clients itself.
+    """
+    front = front or default_front()
     env = variant_env(variant, stores, database, extra_env)
+    if front == "nginx":
+        env.setdefault("TRUSTED_PROXIES", "127.0.0.1")  # X-Forwarded-For from our nginx only
     prepare(variant, env)
-    server = VariantServer(variant, env, workers=workers, port=port, log_path=log_path, host=host)
+    server = VariantServer(
+        variant,
+        env,
+        workers=workers,
+        port=0 if front == "nginx" else port,
+        log_path=log_path,
+        host="127.0.0.1" if front == "nginx" else host,
+    )
     try:
-        yield server.start()
+        server.start()
+        if front == "nginx":
+            server.front = PrivateNginx(server.port, port=port or None, host=host).start()
+        yield server
     finally:
         server.stop()

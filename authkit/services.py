@@ -53,6 +53,24 @@ def wait_for_port(
     raise ServiceError(f"nothing listened on {host}:{port} after {timeout:.0f}s")
 
 
+def bracketed(host: str) -> str:
+    """An address as it goes in a URL or ``host:port`` (IPv6 in brackets)."""
+    return f"[{host}]" if ":" in host else host
+
+
+def reachable_host(host: str) -> str:
+    """Where a client on this machine reaches a server bound to ``host``.
+
+    A wildcard bind (``0.0.0.0``, ``::``) is reached on loopback; any other address is
+    reached on itself (a server bound to 127.0.0.2 does not answer on 127.0.0.1).
+    """
+    if host in ("", "0.0.0.0"):  # noqa: S104  (mapping a wildcard bind, not binding)
+        return "127.0.0.1"
+    if host == "::":
+        return "::1"
+    return host
+
+
 def _postgres_bin_dirs() -> list[str]:
     versions = sorted(
         glob.glob("/usr/lib/postgresql/*/bin"),

@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from authkit.front import default_front, ensure_nginx
 from authkit.services import PrivatePostgres, PrivateRedis, ServiceError, ensure_binaries
 
 
@@ -29,7 +30,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "action",
         choices=["up", "down", "status", "check"],
-        help="check: make sure redis-server and PostgreSQL are installed (apt-get as root)",
+        help="check: make sure redis-server, PostgreSQL and nginx are installed (apt-get as root)",
     )
     parser.add_argument("--no-postgres", action="store_true", help="start Redis only")
     parser.set_defaults(handler=services)
@@ -74,6 +75,8 @@ def services(args: argparse.Namespace) -> int:
     if args.action == "check":
         try:
             ensure_binaries(redis=True, postgres=not args.no_postgres)
+            if default_front() == "nginx":
+                ensure_nginx()  # the buffering front every server starts behind
         except (ServiceError, OSError) as exc:
             print(f"authkit: {exc}")
             return 2

@@ -8,7 +8,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
-from shared.bodies import check_body_size, parse_json_object
+from shared.bodies import check_body_size, is_json_content_type, parse_json_object
+from shared.errors import ApiError
+from shared.settings import MAX_BODY_BYTES
 
 
 def allow(*methods: str) -> Callable:
@@ -31,7 +33,28 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     """The request's JSON object body, parsed strictly (see :mod:`shared.bodies`)."""
     content_length = request.META.get("CONTENT_LENGTH") or ""
     check_body_size(int(content_length) if content_length.isdigit() else None)
-    return parse_json_object(request.body, request.META.get("CONTENT_TYPE"))
+    content_type = request.META.get("CONTENT_TYPE")
+    if not is_json_content_type(content_type):
+        # Decided before touching request.body: CsrfViewMiddleware has already parsed a
+        # form or multipart body, and reading request.body after that raises (a 500).
+        raise ApiError("unsupported_media_type", "Request bodies must be application/json.")
+    return parse_json_object(_raw_body(request), content_type)
+
+
+def _raw_body(request: HttpRequest) -> bytes:
+    """The body, chunked ones included, refused with 413 when over the limit.
+
+    Django reads ``CONTENT_LENGTH`` bytes and treats a chunked body (no length) as empty;
+    the server's input stream de-chunks it, and one byte past the limit says "too large".
+    """
+    if (
+        not request.META.get("CONTENT_LENGTH")
+        and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    ):
+        raw = request.META["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        check_body_size(len(raw))
+        return raw
+    return request.body
 
 
 def no_content() -> HttpResponse:

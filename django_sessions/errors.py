@@ -28,6 +28,9 @@ def error_response(error: ApiError) -> JsonResponse:
     response = JsonResponse(error.body(), status=error.status)
     if error.code == "store_unavailable":
         response["Retry-After"] = str(STORE_RETRY_AFTER_SECONDS)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -58,6 +61,10 @@ def payload_too_large_response() -> JsonResponse:
     )
 
 
+def bad_request_response() -> JsonResponse:
+    return error_response(ApiError("bad_request", "The request could not be understood."))
+
+
 def response_for_status(status: int) -> JsonResponse:
     """A generic envelope for an error response some Django component produced as HTML."""
     code = code_for_status(status)
@@ -74,7 +81,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
     # while this request ran) stays a 400.
     if isinstance(exception, RequestDataTooBig):
         return payload_too_large_response()
-    return error_response(ApiError("bad_request", "The request could not be understood."))
+    return bad_request_response()
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 from django_sessions.errors import (
+    bad_request_response,
     csrf_failed_response,
     error_response,
     method_not_allowed_response,
@@ -19,6 +21,7 @@ from django_sessions.errors import (
     response_for_status,
     unauthenticated_response,
 )
+from shared.bodies import check_body_size
 from shared.errors import ApiError
 from shared.http_policy import security_headers
 
@@ -38,8 +41,12 @@ class ApiResponseMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.get_host()  # ALLOWED_HOSTS: DisallowedHost -> handler400, before any work
-        response = self.get_response(request)
+        try:
+            request.get_host()  # ALLOWED_HOSTS, checked before any work
+        except DisallowedHost:
+            response: HttpResponse = bad_request_response()
+        else:
+            response = self.get_response(request)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
             "application/json"
         ):
@@ -49,7 +56,18 @@ class ApiResponseMiddleware:
                     replacement[header] = response[header]
             response = replacement
         for name, value in security_headers(request.path, response.status_code).items():
-            response[name] = value
+            response.setdefault(name, value)
+        visitor = getattr(response, "anonymous_session_cookie", None)
+        if visitor is not None:  # see views.csrf
+            response.set_cookie(
+                settings.SESSION_COOKIE_NAME,
+                visitor,
+                path=settings.SESSION_COOKIE_PATH,
+                domain=settings.SESSION_COOKIE_DOMAIN,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=settings.SESSION_COOKIE_HTTPONLY,
+                samesite=settings.SESSION_COOKIE_SAMESITE,
+            )
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -87,6 +105,15 @@ class ApiAccessMiddleware(LoginRequiredMiddleware):
             and request.headers.get("Sec-Fetch-Site") == "cross-site"
         ):
             return csrf_failed_response("cross-site request (Sec-Fetch-Site).")
+        if request.method not in SAFE_METHODS:
+            # Before CsrfViewMiddleware, which parses form and multipart bodies itself
+            # (looking for csrfmiddlewaretoken): a declared oversize body is refused
+            # before anything reads it.
+            length = request.META.get("CONTENT_LENGTH") or ""
+            try:
+                check_body_size(int(length) if length.isdigit() else None)
+            except ApiError as error:
+                return error_response(error)
         return None
 
     def handle_no_permission(self, request, view_func):  # type: ignore[override]

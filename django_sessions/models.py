@@ -39,3 +39,16 @@ class User(AbstractUser):
     def end_all_sessions(self) -> None:
         """Invalidate every session of this user (an atomic increment: no lost bump)."""
         type(self).objects.filter(pk=self.pk).update(session_generation=F("session_generation") + 1)
+
+
+class ThrottleCounter(models.Model):
+    """One window of the login throttle (``shared.throttle``), kept in the variant's database.
+
+    django-sessions has no store besides its database, so the throttle's counters live
+    here, next to the sessions, and hold across workers and instances like them.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    #: When the window ends (seconds since the epoch).
+    expires_at = models.FloatField(db_index=True)

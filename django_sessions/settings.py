@@ -19,11 +19,7 @@ BASE_DIR = Path(__file__).resolve().parent
 
 SECRET_KEY = ENV.secret_key
 DEBUG = False
-ALLOWED_HOSTS = [
-    host.strip()
-    for host in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
-    if host.strip()
-]
+ALLOWED_HOSTS = list(ENV.allowed_hosts)
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",  # needed by django.contrib.auth's permissions

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
@@ -20,11 +21,14 @@ from django.views.decorators.csrf import csrf_exempt
 
 from django_sessions.api import allow, json_body, no_content
 from django_sessions.session_store import SessionVanished
+from django_sessions.throttle import login_throttle
+from shared import anonymous_csrf
 from shared import page as web_page
 from shared.bodies import require_string_fields
 from shared.cart import add_line, parse_add_item, remove_line, render_cart
 from shared.catalog import PRODUCTS
 from shared.errors import ApiError, unauthenticated
+from shared.throttle import client_address
 
 #: The registry name this app is served as (``AUTHKIT_VARIANT``), else its own.
 VARIANT = os.environ.get("AUTHKIT_VARIANT") or "django-sessions"
@@ -59,8 +63,21 @@ def page(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @allow("GET")
 def csrf(request: HttpRequest) -> JsonResponse:
-    """The session's CSRF token; starts an anonymous session (and cookie) if there is none."""
-    return JsonResponse({"csrf_token": session_csrf_token(request)})
+    """The session's CSRF token; an anonymous visitor's is derived, not stored.
+
+    ``get_token`` on an anonymous request would store a session row per caller, which let
+    anyone fill the sessions table; see :mod:`shared.anonymous_csrf`. The anonymous cookie
+    is set by ``ApiResponseMiddleware`` (outside ``SessionMiddleware``, which would
+    otherwise expire a cookie whose session it cannot find).
+    """
+    if request.user.is_authenticated:
+        return JsonResponse({"csrf_token": session_csrf_token(request)})
+    visitor = anonymous_csrf.anonymous_id(
+        settings.SECRET_KEY, request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    )
+    response = JsonResponse({"csrf_token": anonymous_csrf.token_for(settings.SECRET_KEY, visitor)})
+    response.anonymous_session_cookie = visitor  # type: ignore[attr-defined]
+    return response
 
 
 def session_csrf_token(request: HttpRequest) -> str:
@@ -84,8 +101,14 @@ def session_csrf_token(request: HttpRequest) -> str:
 @allow("POST")
 def login_view(request: HttpRequest) -> JsonResponse:
     username, password = require_string_fields(json_body(request), "username", "password")
+    address = client_address(
+        request.META.get("REMOTE_ADDR"), request.headers.get("X-Forwarded-For")
+    )
+    throttle = login_throttle()
+    throttle.check(username, address)  # 429 before the password is looked at
     user = authenticate(request, username=username, password=password)
     if user is None:
+        throttle.failed(username, address)
         raise ApiError("invalid_credentials", "Wrong username or password.")
     # login() gives the session a new key (the pre-login key is deleted: fixation defence),
     # stores the user's session auth hash, and rotates the CSRF secret.

@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         idle_seconds=settings.session_idle_seconds,
         absolute_seconds=settings.session_absolute_seconds,
     )
-    flask_api.install(app, store_errors=STORE_ERRORS)
+    flask_api.install(app, store_errors=STORE_ERRORS, allowed_hosts=list(settings.allowed_hosts))
+    flask_api.install_login_throttle(app, client)
     app.register_blueprint(api)
     page.register_flask(app)  # the demo page at /
     warm_up()

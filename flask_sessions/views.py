@@ -9,12 +9,12 @@ import time
 from flask import Blueprint, Response, current_app, jsonify, request, session
 
 from flask_sessions.session_store import SlidingRedisSessionInterface
-from shared import redis_users
+from shared import anonymous_csrf, redis_users
 from shared.bodies import require_string_fields
 from shared.cart import add_line, parse_add_item, remove_line, render_cart
 from shared.catalog import PRODUCTS
 from shared.errors import ApiError, store_unavailable, unauthenticated
-from shared.flask_api import json_body, no_content
+from shared.flask_api import check_login_throttle, json_body, no_content
 from shared.passwords import verify_password
 
 api = Blueprint("api", __name__)
@@ -79,18 +79,37 @@ def products() -> Response:
 
 @api.get("/csrf")
 def csrf() -> Response:
-    """The session's CSRF token, starting an anonymous session when there is none."""
-    if "csrf" not in session:
-        session["csrf"] = _new_csrf_token()
-        session["created_at"] = time.time()
-    return jsonify(csrf_token=session["csrf"])
+    """The session's CSRF token; an anonymous visitor's is derived, not stored.
+
+    Storing a session for every anonymous ``GET /csrf`` let anyone fill Redis; see
+    :mod:`shared.anonymous_csrf`. A logged-in session's token is the one stored at login.
+    """
+    if session.get("user") and session.get("csrf"):
+        return jsonify(csrf_token=session["csrf"])
+    secret = current_app.config["SECRET_KEY"]
+    cookie_name = current_app.config["SESSION_COOKIE_NAME"]
+    visitor = anonymous_csrf.anonymous_id(secret, request.cookies.get(cookie_name))
+    response = jsonify(csrf_token=anonymous_csrf.token_for(secret, visitor))
+    interface = _store()
+    response.set_cookie(
+        cookie_name,
+        visitor,
+        path=interface.get_cookie_path(current_app),
+        domain=interface.get_cookie_domain(current_app),
+        secure=interface.get_cookie_secure(current_app),
+        httponly=interface.get_cookie_httponly(current_app),
+        samesite=interface.get_cookie_samesite(current_app),
+    )
+    return response
 
 
 @api.post("/login")
 def login() -> Response:
     username, password = require_string_fields(json_body(), "username", "password")
+    count_failure = check_login_throttle(username)  # 429 before the password is looked at
     stored_hash = redis_users.password_hash(_store().client, username)
     if not verify_password(stored_hash, password):
+        count_failure()
         raise ApiError("invalid_credentials", "Wrong username or password.")
     # Fixation defence: whatever ID the browser came with (an anonymous session from
     # /csrf, or one planted by an attacker) is deleted, and the session gets a new ID.

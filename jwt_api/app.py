@@ -18,7 +18,10 @@ def create_app(config: JwtConfig | None = None) -> Flask:
     app = Flask(__name__)
     app.config["DEBUG"] = False
     app.extensions[EXTENSION] = build_services(config)
-    flask_api.install(app, store_errors=STORE_ERRORS)
+    flask_api.install(
+        app, store_errors=STORE_ERRORS, allowed_hosts=list(config.shared.allowed_hosts)
+    )
+    flask_api.install_login_throttle(app, app.extensions[EXTENSION].redis)
     views.register(app)
     page.register_flask(app)  # the demo page at /
 

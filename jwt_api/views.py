@@ -10,11 +10,11 @@ from jwt_api.auth import authenticate
 from jwt_api.services import services
 from jwt_api.tokens import REFRESH, InvalidToken, TokenPair
 from jwt_api.users import check_password
-from shared.bodies import check_body_size, parse_json_object, require_string_fields
+from shared.bodies import parse_json_object, require_string_fields
 from shared.cart import MAX_QUANTITY, parse_add_item, render_cart
 from shared.catalog import PRODUCTS
 from shared.errors import ApiError, unauthenticated
-from shared.flask_api import json_body, no_content
+from shared.flask_api import check_login_throttle, json_body, no_content, raw_body
 
 
 def _token_response(username: str, pair: TokenPair) -> dict[str, Any]:
@@ -29,8 +29,7 @@ def _token_response(username: str, pair: TokenPair) -> dict[str, Any]:
 
 def _optional_json_body() -> None:
     """Logout needs no body; one that is sent must still be JSON (415/400/413 otherwise)."""
-    check_body_size(request.content_length)
-    raw = request.get_data(cache=False)
+    raw = raw_body()
     if raw:
         parse_json_object(raw, request.content_type)
 
@@ -48,8 +47,10 @@ def products() -> dict[str, Any]:
 
 def login() -> dict[str, Any]:
     username, password = require_string_fields(json_body(), "username", "password")
+    count_failure = check_login_throttle(username)  # 429 before the password is looked at
     found = services()
     if not check_password(found.redis, username, password):
+        count_failure()
         raise ApiError("invalid_credentials", "Wrong username or password.")
     generation = found.revocation.generation(username)
     return _token_response(username, found.tokens.issue_pair(username, generation))

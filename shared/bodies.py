@@ -16,6 +16,11 @@ from typing import Any
 from shared.errors import ApiError
 from shared.settings import MAX_BODY_BYTES
 
+#: The one message of every ``invalid_json`` answer.
+INVALID_JSON_MESSAGE = (
+    "The request body is not valid JSON (UTF-8, no NaN/Infinity, no duplicate keys)."
+)
+
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
@@ -67,8 +72,10 @@ def parse_json_object(raw: bytes, content_type: str | None) -> dict[str, Any]:
             parse_constant=_reject_constant,
             parse_float=_parse_float,
         )
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise ApiError("invalid_json", f"The request body is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        # A fixed message: the parser's own text would echo the client's input back and
+        # tell a prober which Python library parsed it (matrix F.44).
+        raise ApiError("invalid_json", INVALID_JSON_MESSAGE) from None
     if not isinstance(data, dict):
         raise ApiError("invalid_json", "The request body must be a JSON object.")
     return data

@@ -16,6 +16,17 @@ MIN_SECRET_KEY_BYTES = 32
 MAX_BODY_BYTES = 16 * 1024
 
 
+#: Hosts served unless ``ALLOWED_HOSTS`` says otherwise (Django's syntax: comma-separated,
+#: a leading dot matches subdomains).
+DEFAULT_ALLOWED_HOSTS = "127.0.0.1,localhost,[::1]"
+
+
+def allowed_hosts_from_env() -> list[str]:
+    """``ALLOWED_HOSTS``: the ``Host`` values every variant answers; others get 400."""
+    raw = os.environ.get("ALLOWED_HOSTS") or DEFAULT_ALLOWED_HOSTS
+    return [host.strip() for host in raw.split(",") if host.strip()]
+
+
 class SettingsError(RuntimeError):
     """A setting is missing or unsafe; the server must not start."""
 
@@ -92,6 +103,7 @@ class Settings:
     access_ttl_seconds: int
     refresh_ttl_seconds: int
     store_timeout_seconds: float
+    allowed_hosts: tuple[str, ...] = tuple(DEFAULT_ALLOWED_HOSTS.split(","))
     #: The registry name this app is served as (``authkit serve`` sets ``AUTHKIT_VARIANT``);
     #: empty when run by hand, and each app then names itself.
     variant: str = ""
@@ -108,6 +120,7 @@ class Settings:
             access_ttl_seconds=_int("ACCESS_TTL_SECONDS", 300),
             refresh_ttl_seconds=_int("REFRESH_TTL_SECONDS", 86400),
             store_timeout_seconds=_seconds("STORE_TIMEOUT_SECONDS", 0.5),
+            allowed_hosts=tuple(allowed_hosts_from_env()),
             variant=os.environ.get("AUTHKIT_VARIANT", ""),
         )
 

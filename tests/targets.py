@@ -20,13 +20,14 @@ import requests
 from authkit.clients import CLIENTS, ApiClient
 from authkit.server import Stores, VariantServer, serving
 from authkit.variants import VARIANTS, Variant
+from shared.throttle import SUITE_LIMITS_ENV
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Load users seeded for tests: enough for each test to log in as a user of its own.
 SEEDED_USERS = 400
 #: Test settings every started server gets.
-TEST_ENV = {"SEED_LOAD_USERS": str(SEEDED_USERS)}
+TEST_ENV = {"SEED_LOAD_USERS": str(SEEDED_USERS), **SUITE_LIMITS_ENV}
 
 
 def target_ids() -> list[str]:

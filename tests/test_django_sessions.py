@@ -108,14 +108,17 @@ def test_logout_deletes_the_session_row(server: VariantServer) -> None:
     assert not session_row_exists(server, session_id)
 
 
-def test_fixation_the_pre_login_row_is_deleted_at_login(server: VariantServer) -> None:
+def test_the_anonymous_csrf_cookie_is_stored_nowhere_and_replaced_at_login(
+    server: VariantServer,
+) -> None:
     client = tab(server.url)
-    client.fetch_csrf()  # starts an anonymous session
+    client.fetch_csrf()  # an anonymous cookie, signed, stored nowhere (shared.anonymous_csrf)
     pre_login = client.http.cookies["sessionid"]
-    assert session_row_exists(server, pre_login)
+    assert pre_login and not session_row_exists(server, pre_login)
     client.login(*ALICE)
-    assert client.http.cookies["sessionid"] != pre_login
-    assert not session_row_exists(server, pre_login)
+    session_id = client.http.cookies["sessionid"]
+    assert session_id != pre_login
+    assert session_row_exists(server, session_id)
 
 
 def test_unauthenticated_is_401_before_csrf(server: VariantServer) -> None:

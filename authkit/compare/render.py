@@ -683,11 +683,13 @@ def meta_line(results: ResultSet) -> str:
         if pinning.get("enabled")
         else "not pinned to cores"
     )
+    front = (settings.get("front") or {}).get("front", "not recorded")
+    limits = settings.get("login_limits") or "the defaults"
     return (
         f"{results.created} · {machine.get('cpu_model', '?')} · "
         f"{machine.get('usable_cpus', '?')} usable cores · {settings['rounds']} round(s), "
         f"{settings['duration_seconds']} s per Locust window · database {settings['database']} · "
-        f"{server_line(results)} · {pinned}"
+        f"front {front} · {server_line(results)} · login limits {limits} · {pinned}"
     )
 
 

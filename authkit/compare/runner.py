@@ -38,11 +38,13 @@ from authkit.compare.measure import (
 from authkit.compare.results import Cell, ResultSet, TargetStatus
 from authkit.compare.targets import Target, select_targets
 from authkit.compare.verification import NONE, verify
+from authkit.front import default_front, front_settings
 from authkit.scenarios import SCENARIOS, Scenario
 from authkit.server import DEFAULT_WORKERS, Stores, VariantServer, server_settings, serving
 from authkit.services import free_port
 from authkit.variants import Variant, colour_of
 from shared.passwords import hash_parameters
+from shared.throttle import SUITE_LIMITS_ENV
 
 #: Load users the contract suite may use (tests/targets.py seeds 400).
 CONTRACT_USERS = 400
@@ -271,7 +273,11 @@ class Comparison:
         return targets[shift:] + targets[:shift]
 
     def _server_env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
-        return {"SEED_LOAD_USERS": str(self.seed_count), **(extra or {})}
+        # The contract suite verifies each server first and fails logins on purpose from
+        # one address: generous login limits (recorded in the results' settings). The load
+        # scenarios' logins all succeed, and only failures count, so the limiter never
+        # answers them; each login still pays the limiter's check (3 reads of the store).
+        return {"SEED_LOAD_USERS": str(self.seed_count), **SUITE_LIMITS_ENV, **(extra or {})}
 
     @contextlib.contextmanager
     def _serve(
@@ -515,6 +521,8 @@ class Comparison:
             "seed_load_users": self.seed_count,
             "first_load_user": self.first_load_user,
             "server": {"server": "gunicorn", "workers": options.workers, "per_target": True},
+            "front": front_settings(default_front()),
+            "login_limits": dict(SUITE_LIMITS_ENV),
             "port": self.port,
             "pinning": {
                 "enabled": self.pinning,

@@ -1,0 +1,166 @@
+"""Running the audit: start the variants (or take a URL), run every check, collect a matrix.
+
+:func:`audit_matrix` is the one entry point that returns the matrix as data, for the
+command, the compare report and the README.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from authkit.audit.checks import CHECKS, DIFFERS, FINDING, HELD, NA, AuditTarget, Check, run_check
+from authkit.front import default_front
+from authkit.server import Stores, serving
+from authkit.variants import VARIANTS, get_variant
+from shared.throttle import LoginLimits
+
+#: Settings of the servers the audit starts: the kit's defaults (login limits included),
+#: with enough load users for every check to log in as a user of its own.
+AUDIT_ENV = {"SEED_LOAD_USERS": "1000"}
+
+
+@dataclass
+class AuditMatrix:
+    """Rows (checks) x columns (targets), each cell an observation, plus how it was run."""
+
+    targets: list[str]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def findings(self) -> list[tuple[str, str, str]]:
+        """(check, target, detail) of every cell that contradicts its declaration."""
+        return [
+            (row["id"], name, cell["detail"])
+            for row in self.rows
+            for name, cell in row["cells"].items()
+            if cell["outcome"] == FINDING
+        ]
+
+    def counts(self) -> dict[str, int]:
+        counts = {HELD: 0, DIFFERS: 0, FINDING: 0, NA: 0}
+        for row in self.rows:
+            for cell in row["cells"].values():
+                counts[cell["outcome"]] += 1
+        return counts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "targets": self.targets,
+            "rows": self.rows,
+            "settings": self.settings,
+            "seconds": round(self.seconds, 1),
+            "counts": self.counts(),
+        }
+
+
+@contextlib.contextmanager
+def started_targets(
+    variants: Iterable[str], database: str = "sqlite"
+) -> Iterator[list[AuditTarget]]:
+    """Serve each variant (behind the default front) on private stores; yield audit targets."""
+    chosen = [get_variant(name) for name in variants]
+    with contextlib.ExitStack() as stack:
+        stores = stack.enter_context(
+            Stores.start(
+                redis=any(v.store == "redis" for v in chosen),
+                postgres=database == "postgres" and any(v.store == "database" for v in chosen),
+            )
+        )
+        targets = []
+        for number, variant in enumerate(chosen):
+            env = dict(AUDIT_ENV)
+            if variant.store == "redis":
+                env["REDIS_URL"] = stores.redis_url.rsplit("/", 1)[0] + f"/{number}"
+            server = stack.enter_context(serving(variant, stores, database=database, extra_env=env))
+            jwt_key = None
+            if variant.style == "bearer" and not server.env.get("JWT_ALGORITHM"):
+                from jwt_api.keys import hmac_key
+
+                jwt_key = hmac_key(server.env["SECRET_KEY"]).signing  # type: ignore[assignment]
+            targets.append(
+                AuditTarget(
+                    name=variant.name,
+                    url=server.url,
+                    style=variant.style,
+                    declared=variant.declarations(),
+                    jwt_key=jwt_key,
+                )
+            )
+        yield targets
+
+
+def url_target(url: str, style: str, variant: str | None = None) -> AuditTarget:
+    """A server somebody else runs; its declarations come from the registry when named."""
+    declared: dict[str, Any] = {"style": style}
+    if variant:
+        declared = VARIANTS[variant].declarations()
+    # Load users from a random start (a run takes about 50): two runs against one server
+    # within a minute then use other accounts, so one run's failed logins do not fill the
+    # throttle windows of the next run's accounts.
+    first_user = 100 + secrets.randbelow(10) * 50  # 100..599; servers it starts: 600 on
+    return AuditTarget(
+        name=variant or url,
+        url=url.rstrip("/"),
+        style=style,
+        declared=declared,
+        first_user=first_user,
+    )
+
+
+def run_audit(targets: list[AuditTarget], checks: list[Check] | None = None) -> AuditMatrix:
+    """Run every check against every target (targets one after another)."""
+    started = time.perf_counter()
+    checks = CHECKS if checks is None else checks
+    matrix = AuditMatrix(targets=[t.name for t in targets])
+    cells: dict[str, dict[str, dict[str, str]]] = {c.id: {} for c in checks}
+    for target in targets:
+        for check_ in checks:
+            observation = run_check(check_, target)
+            cells[check_.id][target.name] = {
+                "outcome": observation.outcome,
+                "detail": observation.detail,
+            }
+    for check_ in checks:
+        matrix.rows.append(
+            {
+                "id": check_.id,
+                "group": check_.group,
+                "title": check_.title,
+                "reference": check_.reference,
+                "cells": cells[check_.id],
+            }
+        )
+    matrix.seconds = time.perf_counter() - started
+    return matrix
+
+
+def audit_matrix(
+    variants: Iterable[str] | None = None,
+    url: str | None = None,
+    style: str | None = None,
+    variant: str | None = None,
+    database: str = "sqlite",
+) -> AuditMatrix:
+    """The audit matrix as data: of ``url`` (with ``style``), or of variants it starts itself."""
+    if url:
+        if not style:
+            raise ValueError("auditing a URL needs its auth style (session or bearer)")
+        matrix = run_audit([url_target(url, style, variant)])
+        matrix.settings = {"url": url, "style": style}
+        return matrix
+    names = list(variants or VARIANTS)
+    with started_targets(names, database) as targets:
+        matrix = run_audit(targets)
+    matrix.settings = {
+        "front": default_front(),
+        "database": database,
+        "login_limits": LoginLimits.from_env().as_dict(),
+    }
+    return matrix

@@ -1,0 +1,117 @@
+"""The slow-client (slowloris) probe: do slow connections delay everybody else?
+
+Opens ``connections`` sockets that each send a partial request and then one more header
+line every ``drip_seconds``, never finishing, and meanwhile times ordinary ``GET
+/products`` requests from other connections. Against gunicorn's threaded workers alone,
+eight such connections hold every thread and the probes time out; behind a buffering proxy
+they cost the proxy a connection each and the probes are answered as usual.
+
+Bounded in time and count, loopback only (the URL is the caller's; the tests and the audit
+pass the private server's): ``probes`` requests, ``probe_timeout`` seconds at most each,
+then every slow socket is closed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import statistics
+import threading
+import time
+from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
+
+import requests
+
+
+@dataclass
+class SlowClientResult:
+    connections: int
+    #: Slow connections still open (not yet dropped by the server) when probing ended.
+    still_open: int
+    probes: int
+    answered: int
+    #: Seconds per probe request (a probe that timed out counts as ``probe_timeout``).
+    latencies: list[float]
+    #: The same probe's median before any slow client connected.
+    baseline_median: float
+
+    @property
+    def max_latency(self) -> float:
+        return max(self.latencies) if self.latencies else 0.0
+
+    @property
+    def median_latency(self) -> float:
+        return statistics.median(self.latencies) if self.latencies else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **asdict(self),
+            "max_latency": round(self.max_latency, 4),
+            "median_latency": round(self.median_latency, 4),
+        }
+
+
+def _probe(url: str, timeout: float) -> tuple[bool, float]:
+    started = time.perf_counter()
+    try:
+        # A new connection per probe, as a new client would open.
+        response = requests.get(url + "/products", timeout=timeout, headers={"Connection": "close"})
+        ok = response.status_code == 200
+    except requests.RequestException:
+        ok = False
+    elapsed = time.perf_counter() - started
+    return ok, min(elapsed, timeout) if ok else timeout
+
+
+def slow_client_probe(
+    url: str,
+    connections: int = 50,
+    probes: int = 8,
+    drip_seconds: float = 2.0,
+    probe_interval: float = 0.4,
+    probe_timeout: float = 3.0,
+) -> SlowClientResult:
+    """Run the probe against ``url`` and return what it measured (see the module doc)."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    baseline = [_probe(url, probe_timeout)[1] for _ in range(3)]
+    sockets: list[socket.socket] = []
+    stop = threading.Event()
+
+    def drip() -> None:
+        line = 0
+        while not stop.wait(drip_seconds):
+            line += 1
+            for sock in list(sockets):
+                try:
+                    sock.sendall(f"X-Slow-{line}: {'a' * 8}\r\n".encode())
+                except OSError:
+                    with contextlib.suppress(ValueError):
+                        sockets.remove(sock)
+
+    try:
+        for _ in range(connections):
+            sock = socket.create_connection((host, port), timeout=2)
+            sock.sendall(f"GET /products HTTP/1.1\r\nHost: {host}:{port}\r\n".encode())
+            sockets.append(sock)
+        dripper = threading.Thread(target=drip, daemon=True)
+        dripper.start()
+        time.sleep(min(drip_seconds, 1.0))  # let the server take them in
+        results = []
+        for _ in range(probes):
+            results.append(_probe(url, probe_timeout))
+            time.sleep(probe_interval)
+        return SlowClientResult(
+            connections=connections,
+            still_open=len(sockets),
+            probes=probes,
+            answered=sum(ok for ok, _ in results),
+            latencies=[round(seconds, 4) for _, seconds in results],
+            baseline_median=round(statistics.median(baseline), 4),
+        )
+    finally:
+        stop.set()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
