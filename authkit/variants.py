@@ -35,6 +35,18 @@ class Behaviour:
     #: The storage round trips one authenticated ``GET /me`` costs (Redis commands or SQL
     #: statements), as established by the variant's focused tests.
     store_calls_per_read: int
+    #: Where the session's state lives: in a server-side store behind an opaque ID
+    #: ("server"), or inside the signed credential the client holds ("client": JWTs and
+    #: signed cookies). The compare report groups variants by it.
+    session_state: Literal["server", "client"] = "server"
+    #: Where the cart lives: a server-side store ("store", so concurrent writes are made
+    #: atomic there), or the signed cookie itself ("credential": it travels with the client,
+    #: grows the cookie, and two tabs writing at once lose one write).
+    cart_in: Literal["store", "credential"] = "store"
+    #: What a restart of a Redis *without persistence* loses, as observed by
+    #: ``tests/test_store_persistence.py`` (any of "sessions", "carts", "users",
+    #: "revocations"); empty for variants whose state is not in Redis.
+    lost_without_persistence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,9 +65,18 @@ class Variant:
     env: dict[str, str] = field(default_factory=dict)
     #: Which databases the variant can run on (only for ``store="database"``).
     databases: tuple[str, ...] = ()
+    #: Whether it also needs Redis besides its ``store`` (django-cache: users in the
+    #: database, sessions in Redis).
+    redis_too: bool = False
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.store == "redis" or self.redis_too
 
     def declarations(self) -> dict[str, object]:
-        return {"style": self.style, "store": self.store, **asdict(self.behaviour)}
+        declared = {"style": self.style, "store": self.store, **asdict(self.behaviour)}
+        declared["lost_without_persistence"] = list(self.behaviour.lost_without_persistence)
+        return declared
 
 
 VARIANTS: dict[str, Variant] = {
@@ -76,6 +97,26 @@ VARIANTS: dict[str, Variant] = {
                 survives_store_restart=True,
                 me_while_store_down="store_unavailable",
                 store_calls_per_read=1,
+            ),
+        ),
+        Variant(
+            name="flask-cookie",
+            wsgi="flask_cookie.wsgi:app",
+            framework="flask",
+            style="session",
+            store="redis",  # users only; the session is the signed cookie
+            prepare="flask_cookie.users:seed_users",
+            behaviour=Behaviour(
+                revocation="at_expiry",
+                logout_all="at_expiry",
+                csrf="required",
+                cart_survives_logout=False,
+                survives_store_restart=True,
+                me_while_store_down="ok",
+                store_calls_per_read=0,
+                session_state="client",
+                cart_in="credential",
+                lost_without_persistence=("users",),
             ),
         ),
         Variant(
@@ -114,6 +155,7 @@ VARIANTS: dict[str, Variant] = {
                 survives_store_restart=True,
                 me_while_store_down="ok",
                 store_calls_per_read=0,
+                session_state="client",
             ),
         ),
         Variant(
@@ -132,6 +174,7 @@ VARIANTS: dict[str, Variant] = {
                 survives_store_restart=True,
                 me_while_store_down="store_unavailable",
                 store_calls_per_read=1,
+                session_state="client",
             ),
         ),
     ]
