@@ -14,7 +14,6 @@ import pytest
 import redis
 
 from authkit.compare.spectrum import credential_sizes
-
 from tests.clients import SessionClient
 from tests.contract.test_public import assert_json_error
 from tests.targets import Fleet, Target
@@ -27,9 +26,9 @@ def cookie_target(fleet: Fleet) -> Iterator[Target]:
         yield target
 
 
-def _login(target: Target, user: str = "alice", password: str = "alice-pass-123") -> SessionClient:
+def _login(target: Target) -> SessionClient:
     client: SessionClient = target.client()  # type: ignore[assignment]
-    assert client.login(user, password).status_code == 200
+    assert client.login("alice", "alice-pass-123").status_code == 200
     return client
 
 
