@@ -39,7 +39,7 @@ def serve(args: argparse.Namespace) -> int:
     variant = get_variant(args.variant)
     try:
         stores = Stores.start(
-            redis=variant.store == "redis",
+            redis=variant.uses_redis,
             postgres=variant.store == "database" and args.database == "postgres",
         )
     except ServiceError as exc:

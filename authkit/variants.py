@@ -140,6 +140,89 @@ VARIANTS: dict[str, Variant] = {
             ),
         ),
         Variant(
+            name="django-cache",
+            wsgi="django_sessions.wsgi:application",
+            framework="django",
+            style="session",
+            store="database",  # users; the sessions are in Redis only
+            redis_too=True,
+            databases=("sqlite",),
+            prepare="django_sessions.setup:prepare",
+            env={"DJANGO_SESSION_ENGINE": "cache"},
+            behaviour=Behaviour(
+                revocation="immediate",
+                logout_all="immediate",
+                csrf="required",
+                cart_survives_logout=False,
+                survives_store_restart=True,
+                me_while_store_down="store_unavailable",
+                store_calls_per_read=2,  # Redis GET (session) + user SELECT
+                lost_without_persistence=("sessions", "carts"),
+            ),
+        ),
+        Variant(
+            name="django-cached-db",
+            wsgi="django_sessions.wsgi:application",
+            framework="django",
+            style="session",
+            store="database",
+            redis_too=True,
+            databases=("sqlite",),
+            prepare="django_sessions.setup:prepare",
+            env={"DJANGO_SESSION_ENGINE": "cached_db"},
+            behaviour=Behaviour(
+                revocation="immediate",
+                logout_all="immediate",
+                csrf="required",
+                cart_survives_logout=False,
+                survives_store_restart=True,
+                me_while_store_down="store_unavailable",
+                store_calls_per_read=2,  # Redis GET (session, warm) + user SELECT
+            ),
+        ),
+        Variant(
+            name="django-file",
+            wsgi="django_sessions.wsgi:application",
+            framework="django",
+            style="session",
+            store="database",  # users; the sessions are files in SESSION_FILE_PATH
+            databases=("sqlite",),
+            prepare="django_sessions.setup:prepare",
+            env={"DJANGO_SESSION_ENGINE": "file"},
+            behaviour=Behaviour(
+                revocation="immediate",
+                logout_all="immediate",
+                csrf="required",
+                cart_survives_logout=False,
+                survives_store_restart=True,
+                me_while_store_down="store_unavailable",
+                store_calls_per_read=2,  # a file read (session) + user SELECT
+            ),
+        ),
+        Variant(
+            name="django-signed-cookies",
+            wsgi="django_sessions.wsgi:application",
+            framework="django",
+            style="session",
+            store="database",  # users only; the session is the signed cookie
+            databases=("sqlite",),
+            prepare="django_sessions.setup:prepare",
+            env={"DJANGO_SESSION_ENGINE": "signed_cookies"},
+            behaviour=Behaviour(
+                revocation="at_expiry",
+                # The session auth hash is checked against the user row on every read, so
+                # bumping the user's session generation ends every cookie at once.
+                logout_all="immediate",
+                csrf="required",
+                cart_survives_logout=False,
+                survives_store_restart=True,
+                me_while_store_down="store_unavailable",
+                store_calls_per_read=1,  # user SELECT
+                session_state="client",
+                cart_in="credential",
+            ),
+        ),
+        Variant(
             name="jwt-stateless",
             wsgi="jwt_api.wsgi:app",
             framework="flask",

@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from django_sessions.errors import (
+    STORE_ERRORS,
     csrf_failed_response,
     error_response,
     method_not_allowed_response,
@@ -61,7 +61,7 @@ class ApiResponseMiddleware:
             return error_response(exception)
         if isinstance(exception, RequestDataTooBig):
             return payload_too_large_response()
-        if isinstance(exception, DatabaseError):
+        if isinstance(exception, STORE_ERRORS):
             return store_unavailable_response()
         return None  # a real bug: handler500 answers 500 JSON and Django logs the traceback
 
@@ -86,7 +86,7 @@ class ApiAccessMiddleware(LoginRequiredMiddleware):
         if getattr(view_func, "login_required", True):
             try:
                 authenticated = request.user.is_authenticated
-            except DatabaseError:  # the session or the user could not be loaded
+            except STORE_ERRORS:  # the session or the user could not be loaded
                 return store_unavailable_response()
             if not authenticated:
                 return self.handle_no_permission(request, view_func)
@@ -117,6 +117,6 @@ class SlidingSessionMiddleware:
         if response.status_code < 500 and session.accessed:
             try:
                 session.slide_expiry_if_due()
-            except DatabaseError:
+            except STORE_ERRORS:
                 return store_unavailable_response()
         return response

@@ -9,8 +9,11 @@ middleware.
 
 from __future__ import annotations
 
+import os
+
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -23,7 +26,8 @@ from shared.cart import add_line, parse_add_item, remove_line, render_cart
 from shared.catalog import PRODUCTS
 from shared.errors import ApiError, unauthenticated
 
-VARIANT = "django-sessions"
+#: The registry name this server runs as (one app, several session engines).
+VARIANT = os.environ.get("AUTHKIT_VARIANT") or "django-sessions"
 #: Session key of the cart: product id -> quantity.
 CART_KEY = "cart"
 
@@ -33,6 +37,7 @@ CART_KEY = "cart"
 def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:  # DatabaseError -> 503 via the middleware
         cursor.execute("SELECT 1")
+    cache.get("authkit:health")  # Redis for the cache engines (a Redis error -> 503)
     return JsonResponse({"status": "ok", "variant": VARIANT})
 
 

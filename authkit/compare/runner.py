@@ -187,7 +187,7 @@ class Comparison:
         if self.pinning:
             os.sched_setaffinity(0, {LOAD_CORE})  # children inherit; servers are moved to 0
         self.progress.plan(self._plan())
-        needs_redis = any(t.variant.store == "redis" for t in self.targets if self._active(t))
+        needs_redis = any(t.variant.uses_redis for t in self.targets if self._active(t))
         needs_pg = self.options.database == "postgres" and any(
             t.variant.store == "database" for t in self.targets if self._active(t)
         )
@@ -419,7 +419,7 @@ class Comparison:
                 "SESSION_IDLE_SECONDS": str(lifetime),
                 "SESSION_ABSOLUTE_SECONDS": str(lifetime),
             }
-            redis_url = stores.redis_url if target.variant.store == "redis" else None
+            redis_url = stores.redis_url if target.variant.uses_redis else None
             try:
                 with self._serve(target, stores, variant=counting, extra=short, tag="probe") as srv:
                     style = target.variant.style
