@@ -97,6 +97,7 @@ VARIANTS: dict[str, Variant] = {
                 survives_store_restart=True,
                 me_while_store_down="store_unavailable",
                 store_calls_per_read=1,
+                lost_without_persistence=("sessions", "carts", "users"),
             ),
         ),
         Variant(
@@ -239,6 +240,7 @@ VARIANTS: dict[str, Variant] = {
                 me_while_store_down="ok",
                 store_calls_per_read=0,
                 session_state="client",
+                lost_without_persistence=("carts", "users"),
             ),
         ),
         Variant(
@@ -258,6 +260,7 @@ VARIANTS: dict[str, Variant] = {
                 me_while_store_down="store_unavailable",
                 store_calls_per_read=1,
                 session_state="client",
+                lost_without_persistence=("carts", "users", "revocations"),
             ),
         ),
     ]

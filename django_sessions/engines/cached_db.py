@@ -25,8 +25,9 @@ class SessionStore(ContractSessionMixin, CachedDbSessionStore, DatabaseSessionSt
         data = self._cache.get(self.cache_key)  # a Redis error surfaces (503)
         if data is None:
             data = DatabaseSessionStore.load(self)  # the row, with its absolute-capped expiry
-            if data:
-                self._cache.set(self.cache_key, data, self.get_expiry_age())
+            if data:  # (the row's expiry, given: asking the session would load it again)
+                expiry_age = self.get_expiry_age(expiry=self.stored_expiry)
+                self._cache.set(self.cache_key, data, expiry_age)
         if past_absolute_timeout(data):
             self._session_key = None
             return {}
