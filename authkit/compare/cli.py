@@ -7,6 +7,7 @@ module only turns command-line options into those calls and shows progress with 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ from rich.progress import (
 from authkit.compare import render
 from authkit.compare import results as results_module
 from authkit.compare.runner import ALL_SCENARIOS, CompareOptions, Comparison, Progress, Step
-from authkit.services import ServiceError
+from authkit.services import REDIS_PERSISTENCE, ServiceError
 
 console = Console(stderr=True)
 
@@ -49,7 +50,20 @@ def register(subparsers: Any) -> None:
         "rounds; writes reports/<timestamp>/ (results.json, summary.md, report.html, "
         "Locust CSVs).",
     )
-    compare.add_argument("--variants", nargs="+", metavar="NAME", help="default: all registered")
+    compare.add_argument(
+        "--variants", nargs="+", metavar="NAME",
+        help="variant names or sets: main (default: the four main variants), all, "
+        "server-side, client-side",
+    )  # fmt: skip
+    compare.add_argument(
+        "--restart-loss", action="store_true",
+        help="also crash a private Redis under each Redis-backed variant, with and without "
+        "persistence, and record what is lost (a few seconds per variant)",
+    )  # fmt: skip
+    compare.add_argument(
+        "--redis-persistence", choices=REDIS_PERSISTENCE, default=None,
+        help="the private Redis: append-only file (default) or none (a pure cache)",
+    )  # fmt: skip
     compare.add_argument(
         "--scenarios", nargs="+", choices=ALL_SCENARIOS, metavar="SCENARIO",
         help=f"any of {', '.join(ALL_SCENARIOS)} (default: {' '.join(defaults.scenarios)})",
@@ -145,6 +159,8 @@ class RichProgressDisplay(Progress):
 
 
 def options_from(args: argparse.Namespace) -> CompareOptions:
+    if getattr(args, "redis_persistence", None):  # read by PrivateRedis when it starts
+        os.environ["AUTHKIT_REDIS_PERSISTENCE"] = args.redis_persistence
     options = CompareOptions(
         variants=args.variants,
         duration=args.duration,
@@ -158,6 +174,7 @@ def options_from(args: argparse.Namespace) -> CompareOptions:
         out=args.out,
         paced_rate=args.paced_rate,
         revocation_lifetime=args.revocation_lifetime,
+        restart_loss=args.restart_loss,
         workers=args.workers,
         verify=not args.no_verify,
         pin=not args.no_pin,

@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from authkit.compare import aggregate, charts
+from authkit.compare import aggregate, charts, spectrum
 
 ENDPOINT_SHORT = {
     "POST /login": "login",
@@ -36,6 +36,9 @@ DECLARATION_LABELS = {
     "survives_store_restart": "survives store restart",
     "me_while_store_down": "GET /me, store down",
     "store_calls_per_read": "store calls per read (declared)",
+    "session_state": "session state kept (server / client)",
+    "cart_in": "cart kept in",
+    "lost_without_persistence": "a Redis restart without persistence loses",
 }
 
 
@@ -508,6 +511,13 @@ def _chart_set(view: View) -> list[tuple[str, str | None, str]]:
         },
         "{:.1f}",
     )
+    sizes = spectrum.credential_size_chart(
+        {
+            n: view.targets[n]["probe"]["credential_size_by_cart_lines"]
+            for n in view.variants
+            if (view.targets[n].get("probe") or {}).get("credential_size_by_cart_lines")
+        }
+    )
     return [
         ("CPU per request", cpu, "The headline: what each request costs the server side."),
         ("Throughput", rps, "Read beside the load generator's CPU in the detail table."),
@@ -515,6 +525,7 @@ def _chart_set(view: View) -> list[tuple[str, str | None, str]]:
         ("Storage calls", calls, "Counted one request at a time (INFO commandstats; SQL counter)."),
         ("Revocation", windows, "How long a logged-out credential keeps working."),
         ("Login", logins, "Every variant hashes with the same argon2id parameters."),
+        ("Credential size", sizes, "Bytes sent with each request as the cart grows."),
     ]
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from authkit.compare import loadgen, probes
+from authkit.compare import loadgen, probes, restart_loss, spectrum
 from authkit.compare import results as results_module
 from authkit.compare.measure import (
     LOAD_CORE,
@@ -73,6 +73,9 @@ class CompareOptions:
     workers: int = DEFAULT_WORKERS
     verify: bool = True
     pin: bool = True
+    #: Crash a private Redis under each Redis-backed variant, with and without persistence,
+    #: and record what was lost (``authkit.compare.restart_loss``; a few seconds each).
+    restart_loss: bool = False
 
 
 @dataclass
@@ -430,6 +433,10 @@ class Comparison:
                     probe = {
                         "storage_calls": calls,
                         "credential_bytes": probes.credential_bytes(credential),
+                        # Bytes sent per request against cart lines (spectrum chart).
+                        "credential_size_by_cart_lines": spectrum.credential_sizes(
+                            srv.url, style, *_account(self.seed_count - 4)
+                        ),
                         "sql_counter": "loadtests.sqlcount (Django execute_wrapper)"
                         if target.variant.store == "database"
                         else None,
@@ -443,6 +450,10 @@ class Comparison:
                             lifetime,
                             accounts=(self.seed_count - 2, self.seed_count - 3),
                         )
+                if self.options.restart_loss and target.variant.uses_redis:
+                    self.status[target.name]["restart_loss"] = restart_loss.observe_restart_loss(
+                        target.variant
+                    )
             except Exception as exc:
                 self.progress.note(f"[yellow]probe of {target.name} failed: {_short(exc)}[/yellow]")
                 self.status[target.name]["probe_error"] = _short(exc)
@@ -453,6 +464,7 @@ class Comparison:
         options = self.options
         settings = {
             "variants_requested": options.variants,
+            "families": spectrum.families(t.variant for t in self.targets if not t.is_baseline),
             "unknown_variants": self.unknown,
             "scenarios": options.scenarios,
             "duration_seconds": options.duration,
