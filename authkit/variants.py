@@ -197,7 +197,9 @@ VARIANTS: dict[str, Variant] = {
                 cart_survives_logout=False,
                 survives_store_restart=True,
                 me_while_store_down="store_unavailable",
-                store_calls_per_read=2,  # a file read (session) + user SELECT
+                # user SELECT; the session is a local file read, not a round trip to a
+                # store (and uncounted by the probe): the price is not sharing, see below.
+                store_calls_per_read=1,
             ),
         ),
         Variant(
