@@ -371,6 +371,12 @@ def summary_markdown(results: dict[str, Any], against: dict[str, Any] | None = N
         "## Revocation, credentials, login",
         _md_table(view.SECURITY_COLUMNS, view.security_rows()),
     ]
+    if restart_rows := spectrum.restart_loss_rows(view.targets):
+        parts += [
+            "",
+            "## What a Redis restart loses (observed)",
+            _md_table(spectrum.RESTART_COLUMNS, restart_rows),
+        ]
     header, rows = view.matrix_rows()
     parts += [
         "",
@@ -582,6 +588,13 @@ def report_html(results: dict[str, Any], against: dict[str, Any] | None = None) 
         "for this probe (ACCESS_TTL_SECONDS, SESSION_IDLE/ABSOLUTE_SECONDS).</p>",
         _html_table(view.SECURITY_COLUMNS, view.security_rows(), 4),
     ]
+    if restart_rows := spectrum.restart_loss_rows(view.targets):
+        out += [
+            "<h2>What a Redis restart loses (observed)</h2>",
+            "<p class='note'>A private Redis crashed (SIGKILL) right after an acknowledged "
+            "write, restarted with its append-only file, then without persistence.</p>",
+            _html_table(spectrum.RESTART_COLUMNS, restart_rows),
+        ]
     out.append("<h2>Charts</h2><div class='charts'>")
     for title, image, note in _chart_set(view):
         if image:

@@ -10,6 +10,7 @@ sends per request, against the number of cart lines).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import requests
 
@@ -120,3 +121,33 @@ def credential_size_chart(sizes: dict[str, dict[int, int | str]]) -> str | None:
     ax.set_title("Credential size against cart size")
     ax.legend(fontsize=7)
     return _encode(fig)
+
+
+RESTART_COLUMNS = [
+    "variant",
+    "family",
+    "Redis crash, append-only file: lost",
+    "last acknowledged write kept",
+    "Redis restart without persistence: lost",
+]
+
+
+def restart_loss_rows(targets: dict[str, dict[str, Any]]) -> list[list[str]]:
+    """The observed restart rows (``authkit compare --restart-loss``), for the report."""
+    rows = []
+    for name, target in targets.items():
+        observed = target.get("restart_loss")
+        if not observed:
+            continue
+        family = (target.get("declarations") or {}).get("session_state", "-")
+        append_only, none = observed.get("append-only", {}), observed.get("none", {})
+        rows.append(
+            [
+                name,
+                family,
+                ", ".join(append_only.get("lost", [])) or "nothing",
+                "yes" if append_only.get("last_write_kept") else "no",
+                ", ".join(none.get("lost", [])) or "nothing",
+            ]
+        )
+    return rows
