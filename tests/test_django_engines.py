@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import tempfile
 
+import redis
+
 from authkit.compare.spectrum import credential_sizes
 from authkit.server import Stores
 from tests.clients import SessionClient
 from tests.contract.test_public import assert_json_error
 from tests.targets import Fleet, Target
+from tests.test_flask_sessions import commands_during
 
 
 def _login(target: Target) -> SessionClient:
@@ -72,3 +75,14 @@ def test_a_signed_cookie_past_the_limit_is_refused_and_the_cart_kept(fleet: Flee
         cart = client.get("/cart").json()["items"]
         assert [i["product_id"] for i in cart] == [f"sku-{n:03d}" for n in range(1, added + 1)]
         assert client.get("/me").status_code == 200, "still logged in"
+
+
+def test_a_read_costs_one_redis_get_with_the_cache_engines(fleet: Fleet) -> None:
+    """The Redis half of ``store_calls_per_read`` (the other is the user SELECT)."""
+    for target_id in ("django-cache[sqlite]", "django-cached-db[sqlite]"):
+        with fleet.start_dedicated(target_id) as target:
+            store = redis.Redis.from_url(target.stores.redis_url)  # type: ignore[attr-defined]
+            client = _login(target)
+            assert client.get("/me").status_code == 200  # warm (cached_db: fills the cache)
+            calls = commands_during(store, lambda c=client: [c.get("/me") for _ in range(5)])
+            assert calls == {"get": 5}, (target_id, calls)
