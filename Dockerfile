@@ -9,6 +9,7 @@ COPY pyproject.toml README.md ./
 COPY authkit ./authkit
 COPY shared ./shared
 COPY flask_sessions ./flask_sessions
+COPY flask_cookie ./flask_cookie
 COPY django_sessions ./django_sessions
 COPY jwt_api ./jwt_api
 COPY loadtests ./loadtests

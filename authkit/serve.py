@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
 
 from authkit.server import DEFAULT_WORKERS, Stores, serving
-from authkit.services import ServiceError
+from authkit.services import REDIS_PERSISTENCE, ServiceError
 from authkit.variants import VARIANTS, get_variant
 
 
@@ -32,14 +33,22 @@ def register(commands: argparse._SubParsersAction) -> None:
         default="sqlite",
         help="django-sessions: SQLite file (default) or PostgreSQL (DATABASE_URL or a private one)",
     )
+    parser.add_argument(
+        "--redis-persistence",
+        choices=REDIS_PERSISTENCE,
+        default=None,
+        help="the private Redis: append-only file (default) or none (a restart empties it)",
+    )
     parser.set_defaults(handler=serve)
 
 
 def serve(args: argparse.Namespace) -> int:
     variant = get_variant(args.variant)
+    if args.redis_persistence:  # read by PrivateRedis when it starts
+        os.environ["AUTHKIT_REDIS_PERSISTENCE"] = args.redis_persistence
     try:
         stores = Stores.start(
-            redis=variant.store == "redis",
+            redis=variant.uses_redis,
             postgres=variant.store == "database" and args.database == "postgres",
         )
     except ServiceError as exc:

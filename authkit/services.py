@@ -163,14 +163,40 @@ class PrivateServer:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+#: Redis persistence options: ``append-only`` (the default: an append-only file, fsync
+#: every second) or ``none`` (nothing on disk: a restart starts empty).
+REDIS_PERSISTENCE = ("append-only", "none")
+
+
+def redis_persistence_from_env() -> str:
+    """``AUTHKIT_REDIS_PERSISTENCE`` (``authkit serve/compare --redis-persistence``)."""
+    value = os.environ.get("AUTHKIT_REDIS_PERSISTENCE") or "append-only"
+    if value not in REDIS_PERSISTENCE:
+        raise ServiceError(
+            f"AUTHKIT_REDIS_PERSISTENCE must be one of {', '.join(REDIS_PERSISTENCE)}, "
+            f"not {value!r}"
+        )
+    return value
+
+
 class PrivateRedis(PrivateServer):
-    """A redis-server of our own, with an append-only file (fsync every second).
+    """A redis-server of our own, with an append-only file (fsync every second) by default.
 
     The append-only file is what lets a revocation (the JWT denylist) or a session survive a
     restart of Redis; every variant gets the same configuration, so the comparison is fair.
+    ``persistence="none"`` runs it as a pure cache instead (no AOF, no RDB snapshots): what
+    a restart then loses is measured by ``authkit.compare.restart_loss``. The attribute may
+    be changed between ``kill()`` and ``start()``: a start without persistence ignores the
+    files a previous start wrote, exactly as a Redis that never persisted would start empty.
     """
 
     prefix = "authkit-redis-"
+
+    def __init__(
+        self, workdir: Path | None = None, port: int | None = None, persistence: str | None = None
+    ) -> None:
+        super().__init__(workdir, port)
+        self.persistence = persistence or redis_persistence_from_env()
 
     @property
     def url(self) -> str:
@@ -186,7 +212,7 @@ class PrivateRedis(PrivateServer):
             "--protected-mode", "yes",
             "--dir", str(self.workdir),
             "--save", "",
-            "--appendonly", "yes",
+            "--appendonly", "yes" if self.persistence == "append-only" else "no",
             "--appendfsync", "everysec",
             "--daemonize", "no",
             "--logfile", str(self.workdir / "redis.log"),

@@ -98,6 +98,19 @@ class Behaviour:
     #: What Back shows after logout: the login form of a freshly loaded page, never a
     #: logged-in view from a cache.
     back_after_logout: Literal["login_form"]
+    # -- where the state lives (the seed's storage families) ----------------------------
+    #: Where the session's state lives: in a server-side store behind an opaque ID
+    #: ("server"), or inside the signed credential the client holds ("client": JWTs and
+    #: signed cookies). The compare report groups variants by it.
+    session_state: Literal["server", "client"]
+    #: Where the cart lives: a server-side store ("store", so concurrent writes are made
+    #: atomic there), or the signed cookie itself ("credential": it travels with the client,
+    #: grows the cookie, and two tabs writing at once lose one write).
+    cart_in: Literal["store", "credential"]
+    #: What a restart of a Redis *without persistence* loses, as observed by
+    #: ``tests/test_store_persistence.py`` (any of "sessions", "carts", "users",
+    #: "revocations"); empty for variants whose state is not in Redis.
+    lost_without_persistence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,16 @@ class Variant:
     databases: tuple[str, ...] = ()
     #: Chart colour; by default one from :data:`PALETTE` in registration order.
     colour: str | None = None
+    #: Whether it also needs Redis besides its ``store`` (django-cache: users in the
+    #: database, sessions in Redis).
+    redis_too: bool = False
+    #: Measured by a plain ``authkit compare`` / ``make compare`` (the ``main`` set); every
+    #: variant is measured by ``authkit compare --variants all``.
+    in_default_compare: bool = False
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.store == "redis" or self.redis_too
 
     @property
     def is_baseline(self) -> bool:
@@ -132,7 +155,9 @@ class Variant:
     def declarations(self) -> dict[str, object]:
         if self.behaviour is None:
             return {}
-        return {"style": self.style, "store": self.store, **asdict(self.behaviour)}
+        declared = {"style": self.style, "store": self.store, **asdict(self.behaviour)}
+        declared["lost_without_persistence"] = list(self.behaviour.lost_without_persistence)
+        return declared
 
 
 FRAMEWORKS: dict[str, Framework] = {}
@@ -200,6 +225,7 @@ register_framework(Framework("django", baseline_app="loadtests.baselines.django_
 register_variant(
     Variant(
         name="flask-sessions",
+        in_default_compare=True,
         app="flask_sessions.wsgi:app",
         framework="flask",
         style="session",
@@ -219,12 +245,16 @@ register_variant(
             cross_site_write="refused",
             other_tab_after_logout="refused",
             back_after_logout="login_form",
+            session_state="server",
+            cart_in="store",
+            lost_without_persistence=("sessions", "carts", "users"),
         ),
     )
 )
 register_variant(
     Variant(
         name="django-sessions",
+        in_default_compare=True,
         app="django_sessions.wsgi:application",
         framework="django",
         style="session",
@@ -248,12 +278,15 @@ register_variant(
             cross_site_write="refused",
             other_tab_after_logout="refused",
             back_after_logout="login_form",
+            session_state="server",
+            cart_in="store",
         ),
     )
 )
 register_variant(
     Variant(
         name="jwt-stateless",
+        in_default_compare=True,
         app="jwt_api.wsgi:app",
         framework="flask",
         style="bearer",
@@ -275,12 +308,16 @@ register_variant(
             cross_site_write="no_credential",
             other_tab_after_logout="accepted",
             back_after_logout="login_form",
+            session_state="client",
+            cart_in="store",
+            lost_without_persistence=("carts", "users"),
         ),
     )
 )
 register_variant(
     Variant(
         name="jwt-denylist",
+        in_default_compare=True,
         app="jwt_api.wsgi:app",
         framework="flask",
         style="bearer",
@@ -300,6 +337,174 @@ register_variant(
             page_reload_keeps_login="local_storage_only",
             xss_reads_credential="tokens_in_local_storage",
             cross_site_write="no_credential",
+            other_tab_after_logout="refused",
+            back_after_logout="login_form",
+            session_state="client",
+            cart_in="store",
+            lost_without_persistence=("carts", "users", "revocations"),
+        ),
+    )
+)
+
+register_variant(
+    Variant(
+        name="flask-cookie",
+        app="flask_cookie.wsgi:app",
+        framework="flask",
+        style="session",
+        store="redis",  # users only; the session is the signed cookie
+        prepare="shared.redis_users:seed_from_env",
+        design="Flask's default signed-cookie session: user, CSRF token and cart in the cookie; "
+        "nothing stored per session",
+        behaviour=Behaviour(
+            revocation="at_expiry",
+            logout_all="at_expiry",
+            csrf="required",
+            cart_survives_logout=False,
+            survives_store_restart=True,
+            me_while_store_down="ok",
+            store_calls_per_read=0,
+            page_reload_keeps_login="yes",
+            xss_reads_credential="nothing",
+            cross_site_write="refused",
+            other_tab_after_logout="refused",
+            back_after_logout="login_form",
+            session_state="client",
+            cart_in="credential",
+            lost_without_persistence=("users",),
+        ),
+    )
+)
+register_variant(
+    Variant(
+        name="django-cache",
+        app="django_sessions.wsgi:application",
+        framework="django",
+        style="session",
+        store="database",
+        databases=("sqlite",),
+        redis_too=True,
+        prepare="django_sessions.setup:prepare",
+        env={"DJANGO_SESSION_ENGINE": "cache"},
+        design=(
+            "django.contrib.sessions with the cache engine: sessions in Redis only (Django's "
+            "RedisCache), users in the database"
+        ),
+        behaviour=Behaviour(
+            revocation="immediate",
+            logout_all="immediate",
+            csrf="required",
+            cart_survives_logout=False,
+            survives_store_restart=True,
+            me_while_store_down="store_unavailable",
+            store_calls_per_read=2,  # Redis GET (session) + user SELECT
+            session_state="server",
+            cart_in="store",
+            lost_without_persistence=("sessions", "carts"),
+            page_reload_keeps_login="yes",
+            xss_reads_credential="nothing",
+            cross_site_write="refused",
+            other_tab_after_logout="refused",
+            back_after_logout="login_form",
+        ),
+    )
+)
+register_variant(
+    Variant(
+        name="django-cached-db",
+        app="django_sessions.wsgi:application",
+        framework="django",
+        style="session",
+        store="database",
+        databases=("sqlite",),
+        redis_too=True,
+        prepare="django_sessions.setup:prepare",
+        env={"DJANGO_SESSION_ENGINE": "cached_db"},
+        design=(
+            "django.contrib.sessions with the cached_db engine: written to the database and "
+            "Redis, read from Redis"
+        ),
+        behaviour=Behaviour(
+            revocation="immediate",
+            logout_all="immediate",
+            csrf="required",
+            cart_survives_logout=False,
+            survives_store_restart=True,
+            me_while_store_down="store_unavailable",
+            store_calls_per_read=2,  # Redis GET (session, warm) + user SELECT
+            session_state="server",
+            cart_in="store",
+            page_reload_keeps_login="yes",
+            xss_reads_credential="nothing",
+            cross_site_write="refused",
+            other_tab_after_logout="refused",
+            back_after_logout="login_form",
+        ),
+    )
+)
+register_variant(
+    Variant(
+        name="django-file",
+        app="django_sessions.wsgi:application",
+        framework="django",
+        style="session",
+        store="database",
+        databases=("sqlite",),
+        prepare="django_sessions.setup:prepare",
+        env={"DJANGO_SESSION_ENGINE": "file"},
+        design=(
+            "django.contrib.sessions with the file engine: one file per session in "
+            "SESSION_FILE_PATH, not shared between hosts"
+        ),
+        behaviour=Behaviour(
+            revocation="immediate",
+            logout_all="immediate",
+            csrf="required",
+            cart_survives_logout=False,
+            survives_store_restart=True,
+            me_while_store_down="store_unavailable",
+            # user SELECT; the session is a local file read, not a round trip to a store
+            # (and uncounted by the probe): the price is not sharing, see the tests.
+            store_calls_per_read=1,
+            session_state="server",
+            cart_in="store",
+            page_reload_keeps_login="yes",
+            xss_reads_credential="nothing",
+            cross_site_write="refused",
+            other_tab_after_logout="refused",
+            back_after_logout="login_form",
+        ),
+    )
+)
+register_variant(
+    Variant(
+        name="django-signed-cookies",
+        app="django_sessions.wsgi:application",
+        framework="django",
+        style="session",
+        store="database",
+        databases=("sqlite",),
+        prepare="django_sessions.setup:prepare",
+        env={"DJANGO_SESSION_ENGINE": "signed_cookies"},
+        design=(
+            "django.contrib.sessions with the signed_cookies engine: the session (cart included) "
+            "in the cookie, the user in the database"
+        ),
+        behaviour=Behaviour(
+            revocation="at_expiry",
+            # The session auth hash is checked against the user row on every read, so
+            # bumping the user's session generation ends every cookie at once.
+            logout_all="immediate",
+            csrf="required",
+            cart_survives_logout=False,
+            survives_store_restart=True,
+            me_while_store_down="store_unavailable",
+            store_calls_per_read=1,  # user SELECT
+            session_state="client",
+            cart_in="credential",
+            page_reload_keeps_login="yes",
+            xss_reads_credential="nothing",
+            cross_site_write="refused",
             other_tab_after_logout="refused",
             back_after_logout="login_form",
         ),

@@ -21,7 +21,11 @@ from shared.errors import (
     store_unavailable,
     unauthenticated,
 )
+from shared.redis_store import STORE_ERRORS as REDIS_ERRORS
 from shared.settings import MAX_BODY_BYTES
+
+#: What "the store is down" looks like: the database, or Redis for the cache engines.
+STORE_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, *REDIS_ERRORS)
 
 
 def error_response(error: ApiError) -> JsonResponse:
@@ -96,7 +100,7 @@ def server_error(request: HttpRequest) -> JsonResponse:
     # Django calls this inside its ``except`` block, so the exception is still in flight.
     # An unreachable database is not our bug: 503, so clients retry, never a 500.
     exception = sys.exc_info()[1]
-    if isinstance(exception, DatabaseError):
+    if isinstance(exception, STORE_ERRORS):
         return store_unavailable_response()
     if isinstance(exception, ApiError):
         return error_response(exception)

@@ -75,7 +75,7 @@ class ApiResponseMiddleware:
             return error_response(exception)
         if isinstance(exception, RequestDataTooBig):
             return payload_too_large_response()
-        # Anything else, a DatabaseError included, goes on to handler500
+        # Anything else, a store error (database or Redis) included, goes on to handler500
         # (django_sessions.errors.server_error): the one place an outage becomes a 503.
         return None
 
@@ -97,7 +97,7 @@ class ApiAccessMiddleware(LoginRequiredMiddleware):
             return method_not_allowed_response(request.method or "", allowed)
         # Same decision as LoginRequiredMiddleware.process_view, but public views are decided
         # first, so they never load the user. A database outage while loading the session
-        # or the user raises DatabaseError, which handler500 answers with 503.
+        # or the user raises a store error, which handler500 answers with 503.
         if getattr(view_func, "login_required", True) and not request.user.is_authenticated:
             return self.handle_no_permission(request, view_func)
         if (
@@ -134,5 +134,5 @@ class SlidingSessionMiddleware:
         response = self.get_response(request)
         session = request.session
         if response.status_code < 500 and session.accessed:
-            session.slide_expiry_if_due()  # DatabaseError -> handler500 -> 503
+            session.slide_expiry_if_due()  # a store error -> handler500 -> 503
         return response

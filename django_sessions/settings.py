@@ -8,11 +8,12 @@ the Flask and JWT variants.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
 
-from shared.settings import MAX_BODY_BYTES, Settings
+from shared.settings import MAX_BODY_BYTES, Settings, SettingsError
 
 ENV = Settings.from_env()
 BASE_DIR = Path(__file__).resolve().parent
@@ -108,7 +109,40 @@ AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = None  # an API: 401, never a redirect (see ApiAccessMiddleware)
 
 # -- sessions -----------------------------------------------------------------------------
-SESSION_ENGINE = "django_sessions.session_store"
+#: Which of Django's session engines stores the sessions (same views, settings only):
+#: db (default), cache (Redis), cached_db (database + Redis), file, signed_cookies.
+SESSION_ENGINES = {
+    "db": "django_sessions.session_store",
+    "cache": "django_sessions.engines.cache",
+    "cached_db": "django_sessions.engines.cached_db",
+    "file": "django_sessions.engines.file",
+    "signed_cookies": "django_sessions.engines.signed_cookies",
+}
+_engine = os.environ.get("DJANGO_SESSION_ENGINE") or "db"
+if _engine not in SESSION_ENGINES:
+    raise SettingsError(f"DJANGO_SESSION_ENGINE must be one of {', '.join(SESSION_ENGINES)}")
+SESSION_ENGINE = SESSION_ENGINES[_engine]
+if _engine in ("cache", "cached_db"):
+    # Django's built-in Redis cache backend, with the kit's fail-fast socket timeouts.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": ENV.require_redis_url(),
+            "OPTIONS": {
+                "socket_timeout": ENV.store_timeout_seconds,
+                "socket_connect_timeout": ENV.store_timeout_seconds,
+            },
+        }
+    }
+if _engine == "file":
+    # One directory per run by default (next to the SQLite file); instances share sessions
+    # only if they share this directory.
+    SESSION_FILE_PATH = os.environ.get("SESSION_FILE_PATH") or os.path.join(
+        os.path.dirname(os.environ.get("SQLITE_PATH") or tempfile.mkdtemp()), "sessions"
+    )
+    Path(SESSION_FILE_PATH).mkdir(parents=True, exist_ok=True)
+#: What browsers keep of one cookie (signed_cookies refuses to grow the cookie past it).
+SESSION_COOKIE_MAX_BYTES = int(os.environ.get("COOKIE_MAX_BYTES") or 4093)
 SESSION_COOKIE_NAME = "__Host-sessionid" if ENV.cookie_secure else "sessionid"
 SESSION_COOKIE_SECURE = ENV.cookie_secure
 SESSION_COOKIE_HTTPONLY = True

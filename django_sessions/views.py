@@ -14,6 +14,7 @@ import os
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -41,6 +42,7 @@ CART_KEY = "cart"
 def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:  # DatabaseError -> 503 via the middleware
         cursor.execute("SELECT 1")
+    cache.get("authkit:health")  # Redis for the cache engines (a Redis error -> 503)
     return JsonResponse({"status": "ok", "variant": VARIANT})
 
 

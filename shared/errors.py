@@ -20,6 +20,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "validation_error": 422,
+    # flask-cookie: the change would make the session cookie larger than browsers keep.
+    "cookie_too_large": 422,
     "rate_limited": 429,
     "internal_error": 500,
     "store_unavailable": 503,

@@ -106,7 +106,7 @@ class Fleet:
             stores = self._shared_stores(database)
             # Each Redis variant gets its own database number, so their keys never meet.
             env = dict(TEST_ENV)
-            if variant.store == "redis":
+            if variant.uses_redis:
                 env["REDIS_URL"] = stores.redis_url.rsplit("/", 1)[0] + f"/{self._next_redis_db}"
                 self._next_redis_db += 1
             server = self._stack.enter_context(
@@ -127,7 +127,7 @@ class Fleet:
         own = stores is None
         if stores is None:
             stores = Stores.start(
-                redis=variant.store == "redis", postgres=database == "postgres", private=True
+                redis=variant.uses_redis, postgres=database == "postgres", private=True
             )
         try:
             with serving(
@@ -201,7 +201,7 @@ def csrf_required(target_id: str) -> bool:
 def stoppable_store(target_id: str) -> bool:
     """Targets whose store is a server that can go down (not an SQLite file)."""
     variant, database = parse_target_id(target_id)
-    return variant.store == "redis" or database == "postgres"
+    return variant.uses_redis or database == "postgres"
 
 
 def require(target: Target, **declared: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +115,9 @@ def _add_option(parser: argparse.ArgumentParser, option: dataclasses.Field) -> N
     meta = dict(option.metadata)
     help_text = meta.pop("help")
     flag = meta.pop("flag", "--" + option.name.replace("_", "-"))
-    if option.type in (bool, "bool"):  # a default-on switch, turned off by its flag
-        parser.add_argument(flag, dest=option.name, action="store_false", help=help_text)
+    if option.type in (bool, "bool"):  # a switch: its flag turns the default around
+        action = "store_false" if option.default else "store_true"
+        parser.add_argument(flag, dest=option.name, action=action, help=help_text)
         return
     if option.name == "scenarios":
         meta["choices"] = list(SCENARIOS)
@@ -140,6 +142,8 @@ def options_from(args: argparse.Namespace) -> CompareOptions:
 
 def run_compare(args: argparse.Namespace) -> int:
     options = options_from(args)
+    if options.redis_persistence:  # read by PrivateRedis when it starts
+        os.environ["AUTHKIT_REDIS_PERSISTENCE"] = options.redis_persistence
     display = None if args.quiet else RichProgressDisplay()
     comparison = Comparison(options, display)
     if comparison.unknown:

@@ -48,11 +48,13 @@ def login(url: str, style: str, username: str, password: str) -> ApiClient:
     return client
 
 
+def header_bytes(headers: dict[str, str]) -> int:
+    """Bytes the header lines take on the wire (``Name: value\r\n`` each)."""
+    return sum(len(f"{name}: {value}\r\n") for name, value in headers.items())
+
+
 def credential_bytes(client: ApiClient) -> dict[str, Any]:
     """Bytes of credential on the wire: issued at login, and sent with each request."""
-
-    def size(headers: dict[str, str]) -> int:
-        return sum(len(f"{name}: {value}\r\n") for name, value in headers.items())
 
     response = client.login_response
     assert response is not None, "log the client in first"
@@ -69,8 +71,8 @@ def credential_bytes(client: ApiClient) -> dict[str, Any]:
     issued["credential_bytes"] = sum(v for k, v in issued.items() if k != "login_body_bytes")
     return {
         "issued_at_login": issued,
-        "sent_per_read": size(client.credential_headers("GET")),
-        "sent_per_write": size(client.credential_headers("POST")),
+        "sent_per_read": header_bytes(client.credential_headers("GET")),
+        "sent_per_write": header_bytes(client.credential_headers("POST")),
     }
 
 

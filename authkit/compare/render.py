@@ -20,7 +20,7 @@ import jinja2
 from rich.console import Console
 from rich.table import Table
 
-from authkit.compare import aggregate, charts
+from authkit.compare import aggregate, charts, spectrum
 from authkit.compare.results import ResultSet
 from authkit.scenarios import SCENARIOS, by_measure
 
@@ -48,6 +48,9 @@ DECLARATION_LABELS = {
     "cross_site_write": "page: cross-site form/fetch to the cart",
     "other_tab_after_logout": "page: other tab after logout",
     "back_after_logout": "page: Back after logout",
+    "session_state": "session state kept (server / client)",
+    "cart_in": "cart kept in",
+    "lost_without_persistence": "a Redis restart without persistence loses",
 }
 #: Rows observed only in Chromium, by the browser tests.
 BROWSER_ROWS = frozenset(
@@ -110,7 +113,18 @@ class View:
         self.scenarios = [
             s for s in aggregate.scenario_order() if any(s in v for v in self.summary.values())
         ]
-        self.variants = results.variants
+        # Server-side stores first, then client-side credentials (the seed's two families),
+        # each in registry order; the tables and the matrix follow this order.
+        self.variants = sorted(results.variants, key=lambda n: self.family(n) == "client")
+        self.order = [n for n in results.targets if n not in self.variants] + self.variants
+
+    def family(self, name: str) -> str:
+        """``server`` (an opaque ID, state in a store), ``client`` (signed state the client
+        holds) or ``baseline``."""
+        target = self.targets[name]
+        if not target.is_variant:
+            return "baseline"
+        return (target.declarations or {}).get("session_state", "server")
 
     def cell(self, target: str, scenario: str | None) -> dict[str, Any] | None:
         return self.summary.get(target, {}).get(scenario) if scenario else None
@@ -152,6 +166,7 @@ class View:
 
     HEADLINE_COLUMNS = [
         "target",
+        "family",
         "status",
         "CPU ms/req, journey (x base)",
         "CPU ms/req, GET /me (x base)",
@@ -165,7 +180,8 @@ class View:
         """Cost per request first: the numbers the load generator cannot distort."""
         journey, read_key = self.journey_scenario, self.read_scenario
         rows = []
-        for name, target in self.targets.items():
+        for name in self.order:
+            target = self.targets[name]
             steady, read = self.cell(name, journey), self.cell(name, read_key)
             calls = aggregate.read_calls(target)
             declared = (target.declarations or {}).get("store_calls_per_read")
@@ -177,6 +193,7 @@ class View:
             rows.append(
                 [
                     name,
+                    self.family(name),
                     self.status(name),
                     _with_ratio(steady and steady["cpu_ms"], self.ratio(name, journey, "cpu")),
                     _with_ratio(read and read["cpu_ms"], self.ratio(name, read_key, "cpu")),
@@ -240,6 +257,7 @@ class View:
 
     SECURITY_COLUMNS = [
         "variant",
+        "family",
         "old credential accepted after logout",
         "after logout-all (other device)",
         "refresh after logout",
@@ -261,6 +279,7 @@ class View:
             rows.append(
                 [
                     name,
+                    self.family(name),
                     _window(revocation.get("logout")),
                     _window(revocation.get("logout_all")),
                     str(
@@ -470,7 +489,7 @@ def sections(
             "limits it as much as the server does.",
             header=view.HEADLINE_COLUMNS,
             rows=view.headline_rows(),
-            numeric=_from(2, view.HEADLINE_COLUMNS),
+            numeric=_from(3, view.HEADLINE_COLUMNS),
             terminal=True,
         ),
     ]
@@ -496,8 +515,18 @@ def sections(
             "anything but 200 or 401 makes the window 'not measured'.",
             header=view.SECURITY_COLUMNS,
             rows=view.security_rows(),
-            numeric=_from(4, view.SECURITY_COLUMNS),
+            numeric=_from(5, view.SECURITY_COLUMNS),
             terminal=bool(view.variants),
+        )
+    )
+    parts.append(
+        Section(
+            "What a Redis restart loses (observed)",
+            note="A private Redis crashed (SIGKILL) right after an acknowledged write, "
+            "restarted with its append-only file, then without persistence "
+            "(authkit compare --restart-loss).",
+            header=spectrum.RESTART_COLUMNS,
+            rows=spectrum.restart_loss_rows(view.targets),
         )
     )
     if with_charts:
@@ -642,6 +671,19 @@ def _charts(view: View) -> list[Chart]:
             "Every variant hashes with the same argon2id parameters.",
         )
     )
+    drawn.append(
+        (
+            "Credential size",
+            spectrum.credential_size_chart(
+                {
+                    n: view.targets[n].probe["credential_size_by_cart_lines"]
+                    for n in view.variants
+                    if (view.targets[n].probe or {}).get("credential_size_by_cart_lines")
+                }
+            ),
+            "Bytes sent with each request as the cart grows.",
+        )
+    )
     return [Chart(title, png, note) for title, png, note in drawn if png]
 
 
@@ -758,7 +800,7 @@ def print_table(results: ResultSet, console: Console, against: ResultSet | None 
             for column in section.header:
                 table.add_column(column, overflow="fold")
             for row in section.rows:
-                failed = row[1].startswith(("failed", "skipped")) if len(row) > 1 else False
+                failed = any(str(cell).startswith(("failed", "skipped")) for cell in row[1:3])
                 table.add_row(*row, style="red" if failed else None)
             console.print(table)
         else:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from authkit import browser
-from authkit.compare import loadgen, probes
+from authkit.compare import loadgen, probes, restart_loss, spectrum
 from authkit.compare import results as results_module
 from authkit.compare.measure import (
     LOAD_CORE,
@@ -41,7 +41,7 @@ from authkit.compare.verification import NONE, verify
 from authkit.front import default_front, front_settings
 from authkit.scenarios import SCENARIOS, Scenario
 from authkit.server import DEFAULT_WORKERS, Stores, VariantServer, server_settings, serving
-from authkit.services import free_port
+from authkit.services import REDIS_PERSISTENCE, free_port
 from authkit.variants import Variant, colour_of
 from shared.passwords import hash_parameters
 from shared.throttle import SUITE_LIMITS_ENV
@@ -77,7 +77,11 @@ def _option(default: Any, help: str, **extra: Any) -> Any:
 @dataclass
 class CompareOptions:
     variants: list[str] | None = _option(
-        None, "variants to measure (default: all registered)", nargs="+", metavar="NAME"
+        None,
+        "variant names or sets: main (the default: the variants the registry marks "
+        "in_default_compare), all, server-side, client-side",
+        nargs="+",
+        metavar="NAME",
     )
     scenarios: list[str] = _option(
         None, "scenarios to run", nargs="+", metavar="SCENARIO", default_factory=default_scenarios
@@ -100,6 +104,18 @@ class CompareOptions:
     pin: bool = _option(True, "do not pin processes to cores", flag="--no-pin")
     screenshots: bool = _option(
         True, "no screenshots of each variant's page in Chromium", flag="--no-screenshots"
+    )
+    #: Crash a private Redis under each Redis-backed variant, with and without persistence,
+    #: and record what was lost (``authkit.compare.restart_loss``; a few seconds each).
+    restart_loss: bool = _option(
+        False,
+        "also crash a private Redis under each Redis-backed variant, with and without "
+        "persistence, and record what is lost (a few seconds per variant)",
+    )
+    redis_persistence: str | None = _option(
+        None,
+        "the private Redis: append-only file (default) or none (a pure cache)",
+        choices=REDIS_PERSISTENCE,
     )
 
     @property
@@ -204,7 +220,7 @@ class Comparison:
         if self.pinning:
             os.sched_setaffinity(0, {LOAD_CORE})  # children inherit; servers are moved to 0
         self.progress.plan(self._plan())
-        needs_redis = any(t.variant.store == "redis" for t in self.targets if self._active(t))
+        needs_redis = any(t.variant.uses_redis for t in self.targets if self._active(t))
         needs_pg = self.options.database == "postgres" and any(
             t.variant.store == "database" for t in self.targets if self._active(t)
         )
@@ -444,7 +460,7 @@ class Comparison:
                 "SESSION_IDLE_SECONDS": str(lifetime),
                 "SESSION_ABSOLUTE_SECONDS": str(lifetime),
             }
-            redis_url = stores.redis_url if target.variant.store == "redis" else None
+            redis_url = stores.redis_url if target.variant.uses_redis else None
             try:
                 with self._serve(target, stores, variant=counting, extra=short, tag="probe") as srv:
                     style = target.variant.style
@@ -455,6 +471,10 @@ class Comparison:
                     probe = {
                         "storage_calls": calls,
                         "credential_bytes": probes.credential_bytes(credential),
+                        # Bytes sent per request against cart lines (spectrum chart).
+                        "credential_size_by_cart_lines": spectrum.credential_sizes(
+                            srv.url, style, *_account(self.seed_count - 4)
+                        ),
                         "sql_counter": "loadtests.sqlcount (Django execute_wrapper)"
                         if target.variant.store == "database"
                         else None,
@@ -470,6 +490,10 @@ class Comparison:
                         )
                     if self.options.screenshots:
                         self._screenshot(target, srv.url)
+                if self.options.restart_loss and target.variant.uses_redis:
+                    self.status[target.name].restart_loss = restart_loss.observe_restart_loss(
+                        target.variant
+                    )
             except Exception as exc:
                 self.progress.note(f"[yellow]probe of {target.name} failed: {_short(exc)}[/yellow]")
                 self.status[target.name].probe_error = _short(exc)
@@ -495,6 +519,7 @@ class Comparison:
         options = self.options
         settings = {
             "variants_requested": options.variants,
+            "families": spectrum.families(t.variant for t in self.targets if not t.is_baseline),
             "unknown_variants": self.unknown,
             "scenarios": options.scenarios,
             "duration_seconds": options.duration,
@@ -557,7 +582,7 @@ def _account(index: int) -> tuple[str, str]:
 
 
 def _store_kind(target: Target, database: str) -> str | None:
-    if target.variant.store == "redis":
+    if target.variant.uses_redis:
         return "redis"
     if target.variant.store == "database":
         return "postgres" if database == "postgres" else "sqlite"

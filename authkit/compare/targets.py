@@ -40,12 +40,17 @@ class Target:
 
 
 def select_targets(names: list[str] | None) -> tuple[list[Target], list[str]]:
-    """The targets for ``--variants`` (default: every registered variant), baselines first.
+    """The targets for ``--variants`` (default: the four main variants), baselines first.
+
+    Set names (``all``, ``main``, ``server-side``, ``client-side``) expand to their variants
+    (:func:`authkit.compare.spectrum.variant_sets`).
 
     Returns the targets and the names asked for that are unknown. Only the baselines of the
     selected variants' frameworks run, unless a baseline is named explicitly.
     """
-    wanted = names or list(VARIANTS)
+    from authkit.compare.spectrum import expand_variant_names
+
+    wanted = expand_variant_names(names)
     unknown = [n for n in wanted if n not in VARIANTS and n not in BASELINES]
     variants = [Target(VARIANTS[n]) for n in wanted if n in VARIANTS]
     baseline_names = {t.baseline for t in variants} | {n for n in wanted if n in BASELINES}

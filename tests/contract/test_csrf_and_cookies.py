@@ -8,7 +8,10 @@ check both halves: session variants refuse, bearer variants are not fooled by co
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import zlib
 from http.cookies import SimpleCookie
 
 import pytest
@@ -27,6 +30,16 @@ from tests.targets import (
 )
 
 ALICE = ("alice", "alice-pass-123")
+
+
+def signed_cookie_payload(value: str) -> bytes:
+    """The JSON inside a signed cookie (itsdangerous for Flask, django.core.signing for
+    Django: base64url payload, a leading "." when zlib-compressed, then timestamp and
+    signature after "." or ":"). Reads it the way anyone holding the cookie could."""
+    compressed = value.startswith(".")
+    payload = re.split(r"[.:]", value.lstrip("."))[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return zlib.decompress(raw) if compressed else raw
 
 
 def _set_cookie_attributes(response: requests.Response) -> tuple[str, str, dict[str, str]]:
@@ -137,6 +150,12 @@ def test_session_cookie_attributes(session_target: Target) -> None:
     assert attrs.get("path") == "/"
     assert "domain" not in attrs, "host-only cookie: no Domain attribute"
     assert "expires" not in attrs and "max-age" not in attrs, "a browser-session cookie"
+    if session_target.declaration("session_state") == "client":
+        # A signed cookie holds the session itself: signed, not encrypted, so anyone
+        # holding it can read it (never put a secret in it).
+        readable = json.loads(signed_cookie_payload(value))
+        assert isinstance(readable, dict) and readable
+        return
     # An opaque random ID: URL-safe characters only, >= 128 bits whatever the alphabet.
     assert re.fullmatch(r"[A-Za-z0-9_\-]+", value), value
     assert len(value) >= 22
@@ -200,7 +219,14 @@ def test_tampered_session_id_is_401(session_target: Target) -> None:
     client: SessionClient = session_target.client()  # type: ignore[assignment]
     client.login(*ALICE)
     name, value = client.session_cookie()
-    for tampered in (value[:-1] + ("A" if value[-1] != "A" else "B"), value[::-1], value + "x", ""):
+    middle = len(value) // 2
+    flipped = value[:middle] + ("A" if value[middle] != "A" else "B") + value[middle + 1 :]
+    candidates = [flipped, value[::-1], value + "x", ""]
+    if session_target.declaration("session_state") == "server":
+        # The last character of a signed cookie's base64 signature carries unused bits that
+        # decoders ignore (same signature bytes: no forgery), so only an opaque ID gets this.
+        candidates.append(value[:-1] + ("A" if value[-1] != "A" else "B"))
+    for tampered in candidates:
         response = requests.get(session_target.url + "/me", cookies={name: tampered}, timeout=5)
         assert_json_error(response, 401, "unauthenticated")
 
