@@ -68,6 +68,10 @@ def register(subparsers: Any) -> None:
     )
     report.add_argument("directory", type=Path, metavar="DIR")
     report.add_argument("--against", type=Path, metavar="DIR2", help="an earlier run to compare")
+    report.add_argument(
+        "--readme", type=Path, metavar="README",
+        help="also write DIR's sample tables into README between its sample-report markers",
+    )  # fmt: skip
     report.set_defaults(handler=run_report)
 
 
@@ -175,4 +179,8 @@ def run_report(args: argparse.Namespace) -> int:
     render.write_report(results, directory, against=against)
     render.print_table(results, table_console(), against=against)
     console.print(f"report: {directory / 'report.html'}")
+    if args.readme:
+        sample = render.readme_sample(results, directory.as_posix())
+        args.readme.write_text(render.replace_readme_sample(args.readme.read_text(), sample))
+        console.print(f"sample tables written to {args.readme}")
     return 0
