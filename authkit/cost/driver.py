@@ -18,7 +18,6 @@ from __future__ import annotations
 import gc
 import importlib
 import json
-import os
 import sys
 import time
 from collections.abc import Callable

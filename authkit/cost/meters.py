@@ -21,6 +21,7 @@ subtracted, so what is left is the request.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import os
@@ -144,10 +145,8 @@ class SyscallMeter(Meter):
 
     @staticmethod
     def _mark(value: int) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.lseek(-1, value, os.SEEK_SET)
-        except OSError:
-            pass
 
     def open_loop(self, code: int) -> None:
         self.code = code

@@ -207,7 +207,14 @@ def run_cost(
                     a = result["argon2_verify"]
                     extra["argon2_verify_instructions"] = (a["total"] - calibration) / a["n"]
                 if "parts" in result:
-                    extra["parts"] = result["parts"]
+                    extra["parts"] = {
+                        name: {
+                            "instructions": (part["total"] - calibration) / part["n"],
+                            "contains": part["contains"],
+                            "note": part["note"],
+                        }
+                        for name, part in result["parts"].items()
+                    }
                 extra["calibration_instructions"] = calibration / settings.n
         login = cells.get("POST /login", {})
         if "argon2_verify_instructions" in extra and "instructions" in login:
