@@ -100,6 +100,8 @@ class TokenService:
         self.absolute_lifetime = absolute_lifetime
         self.leeway = leeway
         self.clock = clock
+        # One decoder with the options set once, not merged into the defaults per token.
+        self._decoder = jwt.PyJWT(options={"require": REQUIRED_CLAIMS, "strict_aud": True})
 
     # -- issuing ----------------------------------------------------------------------
 
@@ -156,14 +158,13 @@ class TokenService:
         if key is None:
             raise InvalidToken("unknown kid")
         try:
-            decoded = jwt.decode_complete(
+            decoded = self._decoder.decode_complete(
                 token,
                 key.verifying,
                 algorithms=[key.algorithm],  # the key's one algorithm, never the token's
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self.leeway,
-                options={"require": REQUIRED_CLAIMS, "strict_aud": True},
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None
