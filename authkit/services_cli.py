@@ -28,7 +28,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "action",
         choices=["up", "down", "status", "check"],
-        help="check: make sure redis-server and PostgreSQL are installed (apt-get as root)",
+        help="check: make sure redis-server, PostgreSQL and authkit cost's tools (valgrind, "
+        "strace, cc) are installed (apt-get as root)",
     )
     parser.add_argument("--no-postgres", action="store_true", help="start Redis only")
     parser.set_defaults(handler=services)
@@ -52,7 +53,7 @@ def _read_state() -> dict:
 def services(args: argparse.Namespace) -> int:
     if args.action == "check":
         try:
-            ensure_binaries(redis=True, postgres=not args.no_postgres)
+            ensure_binaries(redis=True, postgres=not args.no_postgres, cost_tools=True)
         except (ServiceError, OSError) as exc:
             print(f"authkit: {exc}")
             return 2
