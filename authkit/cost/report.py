@@ -216,3 +216,23 @@ def draw_attribution(document: dict[str, Any], path: Path) -> Path | None:
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
+
+
+def compare_section(document: dict[str, Any], chart: Path | None = None) -> dict[str, Any]:
+    """Everything ``authkit compare``'s report needs from a cost document, in one dict.
+
+    ``headline`` names the figure to lead with; ``legend`` says what each covers and leaves
+    out; ``rows`` are :func:`report_rows`; ``attribution`` has one stack per variant (draw it
+    with :func:`draw_attribution`, here to ``chart`` when given); ``goals`` is issue 9's
+    goals and where each variant stands.
+    """
+    return {
+        "headline": HEADLINE,
+        "legend": LEGEND,
+        "rows": report_rows(document),
+        "attribution": document.get("attribution", {}),
+        "goals": goal_rows(document),
+        "chart": str(draw_attribution(document, chart)) if chart else None,
+        "settings": document.get("settings", {}),
+        "seconds": document.get("seconds"),
+    }
