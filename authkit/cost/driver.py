@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import importlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -205,6 +206,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         results["endpoints"][name] = entry
     if spec.get("argon2_verify"):
         results["argon2_verify"] = measure_argon2(meter, code + 1, spec)
+    if spec.get("argon2_kit_parameters"):
+        results["argon2_kit_parameters"] = measure_argon2_kit(meter, code + 1000)
     if spec.get("parts"):
         from authkit.cost import parts
 
@@ -222,6 +225,29 @@ def measure_argon2(meter: Meter, code: int, spec: dict[str, Any]) -> dict[str, A
     hasher.verify(stored, spec["password"])
     total = measure_loop(meter, code, n, lambda: hasher.verify(stored, spec["password"]))
     return {"n": n, "code": code, "total": total, "params": hash_parameters()}
+
+
+def measure_argon2_kit(meter: Meter, code: int) -> dict[str, Any]:
+    """One argon2id verify at the kit's own parameters (what every real login pays)."""
+    from argon2 import PasswordHasher, Type
+
+    from shared.passwords import hash_parameters
+
+    names = ("ARGON2_MEMORY_KIB", "ARGON2_TIME_COST", "ARGON2_PARALLELISM")
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        params = hash_parameters()  # the defaults, or what the user's environment says
+    finally:
+        os.environ.update(saved)
+    hasher = PasswordHasher(
+        time_cost=params["time_cost"],
+        memory_cost=params["memory_kib"],
+        parallelism=params["parallelism"],
+        type=Type.ID,
+    )
+    stored = hasher.hash("authkit-cost")
+    total = measure_loop(meter, code, 1, lambda: hasher.verify(stored, "authkit-cost"))
+    return {"n": 1, "code": code, "total": total, "params": params}
 
 
 class StoreCounters(Meter):

@@ -133,6 +133,8 @@ def _job(target: CostTarget, mode: str, settings: Settings, log: Callable[[str],
             "callgrind_out": str(workdir / "callgrind.out"),
             "result_path": str(workdir / "result.json"),
             "argon2_verify": mode == "instructions" and not target.is_baseline,
+            "argon2_kit_parameters": mode in ("instructions", "syscalls")
+            and target.name == "flask-bare",
             "parts": mode == "instructions" and settings.attribution and not target.is_baseline,
         }
         spec_path = workdir / "spec.json"
@@ -248,6 +250,15 @@ def run_cost(
                         for name, part in result["parts"].items()
                     }
                 extra["calibration_instructions"] = calibration / settings.n
+            if "argon2_kit_parameters" in result:
+                a = result["argon2_kit_parameters"]
+                key = "instructions" if mode == "instructions" else "syscalls"
+                value = a["total"] if mode == "instructions" else None
+                if mode == "syscalls":
+                    counted = result.get("syscall_counts", {}).get(str(a["code"]), {})
+                    value = sum(counted.values())
+                document.setdefault("argon2id_verify_at_kit_parameters", {"params": a["params"]})
+                document["argon2id_verify_at_kit_parameters"][key] = value
         login = cells.get("POST /login", {})
         if "argon2_verify_instructions" in extra and "instructions" in login:
             login["argon2_instructions"] = extra["argon2_verify_instructions"]
