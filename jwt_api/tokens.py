@@ -150,13 +150,11 @@ class TokenService:
 
         PyJWT parses the token once (``decode_complete`` returns the header it verified
         beside the claims); the header checks run on that verified header. Only the key
-        choice needs the ``kid`` before verification: it is read from the header segment
-        alone (:func:`_unverified_kid`), and a token whose verified header disagrees is
-        refused.
+        choice needs the ``kid`` before verification, and only while several keys verify
+        (rotation): it is then read from the header segment alone
+        (:func:`_unverified_kid`), and a token whose verified header disagrees is refused.
         """
-        key = self.keys.find(_unverified_kid(token))
-        if key is None:
-            raise InvalidToken("unknown kid")
+        key = self._key_for(token)
         try:
             decoded = self._decoder.decode_complete(
                 token,
@@ -174,6 +172,17 @@ class TokenService:
         if type(payload["exp"]) is not int or payload["exp"] <= self.clock():
             raise InvalidToken("expired")
         return self._typed_claims(payload, expected)
+
+    def _key_for(self, token: str) -> Key:
+        """The key to verify ``token`` with: the only one, or the one its ``kid`` names."""
+        if len(self.keys.by_kid) == 1:
+            # Nothing to choose (no rotation in progress): the verified header's kid is
+            # still checked against this key afterwards, so reading it first would be waste.
+            return self.keys.current
+        key = self.keys.find(_unverified_kid(token))
+        if key is None:
+            raise InvalidToken("unknown kid")
+        return key
 
     @staticmethod
     def _check_header(header: dict[str, Any], key: Key, expected: TokenType) -> None:
