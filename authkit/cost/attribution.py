@@ -14,6 +14,11 @@ from typing import Any
 ENDPOINT = "GET /me"
 #: The parts may leave this share of the overhead unexplained before the report says so.
 TOLERANCE = 0.10
+#: What the parts leave out, by framework: named, not measured part by part.
+REMAINDER_LABELS = {
+    "flask": "unexplained: Flask glue (request hooks, the extra header, response headers)",
+    "django": "unexplained: the middleware stack (Django's CSRF/auth/session and the kit's)",
+}
 
 
 def attribute(document: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +58,7 @@ def attribute(document: dict[str, Any]) -> dict[str, Any]:
             "pieces": pieces,
             "explained_instructions": explained,
             "remainder_instructions": remainder,
-            "remainder_label": "unexplained (framework glue: middleware, hooks, larger request)",
+            "remainder_label": REMAINDER_LABELS.get(target.get("framework", ""), "unexplained"),
             "within_tolerance": abs(remainder) <= TOLERANCE * abs(overhead),
             "references": {
                 label: part["instructions"]

@@ -200,9 +200,11 @@ def draw_attribution(document: dict[str, Any], path: Path) -> Path | None:
     names = list(attributions)
     labels: list[str] = []
     for attribution in attributions.values():
-        for piece in [*attribution["pieces"], _remainder(attribution)]:
+        for piece in attribution["pieces"]:
             if piece["label"] not in labels:
                 labels.append(piece["label"])
+    remainder_labels = {a["remainder_label"] for a in attributions.values()}
+    labels += sorted(remainder_labels - set(labels))  # the unexplained rest always last
     figure, axes = plt.subplots(figsize=(11, 1.2 + 0.8 * len(names)))
     colours = plt.get_cmap("tab20").colors
     left = [0.0] * len(names)
@@ -214,6 +216,11 @@ def draw_attribution(document: dict[str, Any], path: Path) -> Path | None:
             widths.append(max(0.0, pieces.get(label, 0.0)) / 1e6)
         axes.barh(names, widths, left=left, label=label, color=colours[index % len(colours)])
         left = [a + b for a, b in zip(left, widths, strict=True)]
+    goals = {row["target"]: row["goal_instructions"] / 1e6 for row in goal_rows(document)}
+    marked = [(name, goals[name]) for name in names if name in goals]
+    if marked:
+        axes.scatter([g for _, g in marked], [n for n, _ in marked], marker="|", s=400,
+                     color="black", label="issue 9 goal", zorder=3)  # fmt: skip
     axes.set_xlabel("GET /me: instructions over the baseline (millions per request)")
     axes.invert_yaxis()
     axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
