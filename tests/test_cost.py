@@ -16,7 +16,9 @@ from authkit.cost.runner import Settings, check_tools, max_deviation, run_cost
 
 pytestmark = pytest.mark.cost
 
-SETTINGS = Settings(n=5, warmup=2, repeats=2, jobs=2, attribution=False)
+SETTINGS = Settings(
+    n=5, warmup=2, repeats=2, jobs=2, attribution=False, argon2_at_kit_parameters=False
+)
 
 
 @pytest.fixture(scope="module")
