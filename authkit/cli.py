@@ -12,6 +12,7 @@ import sys
 from authkit import serve, services_cli, verify
 from authkit.audit import cli as audit_cli
 from authkit.compare import cli as compare_cli
+from authkit.cost import cli as cost_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="authkit", description="Server-side sessions vs JWT, measured on your machine."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (serve, services_cli, verify, compare_cli, audit_cli):
+    for module in (serve, services_cli, verify, compare_cli, audit_cli, cost_cli):
         module.register(commands)
     args = parser.parse_args(argv)
     return int(args.handler(args) or 0)

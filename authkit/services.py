@@ -95,13 +95,20 @@ def _can_apt_install() -> bool:
     return os.geteuid() == 0 and shutil.which("apt-get") is not None
 
 
-def ensure_binaries(redis: bool = False, postgres: bool = False) -> None:
+#: What ``authkit cost`` runs: valgrind (instructions), strace (system calls) and a C
+#: compiler for its callgrind client-request helper (valgrind ships callgrind.h).
+COST_TOOLS = {"valgrind": "valgrind", "strace": "strace", "cc": "gcc"}
+
+
+def ensure_binaries(redis: bool = False, postgres: bool = False, cost_tools: bool = False) -> None:
     """Make sure the server binaries exist: apt-get them as root on Debian/Ubuntu, else explain."""
     wanted = []
     if redis and not find_binary("redis-server"):
         wanted.append(REDIS_PACKAGE)
     if postgres and not (find_binary("initdb") and find_binary("postgres")):
         wanted.append(POSTGRES_PACKAGE)
+    if cost_tools:
+        wanted += [package for tool, package in COST_TOOLS.items() if not shutil.which(tool)]
     if not wanted:
         return
     if not _can_apt_install():

@@ -93,7 +93,9 @@ else:
                 # serialises the cart's read-modify-write. WAL lets readers run during a
                 # write; synchronous=NORMAL is durable enough in WAL mode and much faster.
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 5,
+                # How long a write waits for the lock another process holds before
+                # failing (503); SQLITE_TIMEOUT_SECONDS lets the fault tests shorten it.
+                "timeout": float(os.environ.get("SQLITE_TIMEOUT_SECONDS") or 5),
                 "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
             },
         }

@@ -14,6 +14,8 @@ every claim (PyJWT requires none by default) and checking the custom ones.
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import time
 from collections.abc import Callable
@@ -34,6 +36,9 @@ TYP_HEADER: dict[str, str] = {ACCESS: "at+jwt", REFRESH: "rt+jwt"}
 #: Headers that tell a verifier to fetch or embed a key: following them lets the token
 #: choose its own key (RFC 8725 §3.10). ``crit`` would demand extensions we do not know.
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "crit"})
+
+#: A header segment longer than this is refused before any parsing (ours is ~110 chars).
+MAX_HEADER_SEGMENT = 1024
 
 REQUIRED_CLAIMS = [
     "iss", "aud", "sub", "iat", "nbf", "exp", "jti", "token_type", "fid", "gen", "auth_time",
@@ -95,6 +100,8 @@ class TokenService:
         self.absolute_lifetime = absolute_lifetime
         self.leeway = leeway
         self.clock = clock
+        # One decoder with the options set once, not merged into the defaults per token.
+        self._decoder = jwt.PyJWT(options={"require": REQUIRED_CLAIMS, "strict_aud": True})
 
     # -- issuing ----------------------------------------------------------------------
 
@@ -139,41 +146,57 @@ class TokenService:
     # -- verifying --------------------------------------------------------------------
 
     def verify(self, token: str, expected: TokenType) -> Claims:
-        """The claims of a valid token of type ``expected``, else :class:`InvalidToken`."""
-        key = self._key_for(token, expected)
+        """The claims of a valid token of type ``expected``, else :class:`InvalidToken`.
+
+        PyJWT parses the token once (``decode_complete`` returns the header it verified
+        beside the claims); the header checks run on that verified header. Only the key
+        choice needs the ``kid`` before verification, and only while several keys verify
+        (rotation): it is then read from the header segment alone
+        (:func:`_unverified_kid`), and a token whose verified header disagrees is refused.
+        """
+        key = self._key_for(token)
         try:
-            payload = jwt.decode(
+            decoded = self._decoder.decode_complete(
                 token,
                 key.verifying,
                 algorithms=[key.algorithm],  # the key's one algorithm, never the token's
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self.leeway,
-                options={"require": REQUIRED_CLAIMS, "strict_aud": True},
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None
+        self._check_header(decoded["header"], key, expected)
+        payload = decoded["payload"]
         # PyJWT applies the leeway to exp too; expiry is our own limit, so it is strict.
         if type(payload["exp"]) is not int or payload["exp"] <= self.clock():
             raise InvalidToken("expired")
         return self._typed_claims(payload, expected)
 
-    def _key_for(self, token: str, expected: TokenType) -> Key:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise InvalidToken(f"malformed token: {exc}") from None
+    def _key_for(self, token: str) -> Key:
+        """The key to verify ``token`` with: the only one, or the one its ``kid`` names."""
+        if len(self.keys.by_kid) == 1:
+            # Nothing to choose (no rotation in progress): the verified header's kid is
+            # still checked against this key afterwards, so reading it first would be waste.
+            return self.keys.current
+        key = self.keys.find(_unverified_kid(token))
+        if key is None:
+            raise InvalidToken("unknown kid")
+        return key
+
+    @staticmethod
+    def _check_header(header: dict[str, Any], key: Key, expected: TokenType) -> None:
+        """What PyJWT leaves to us about the verified header: no key-fetching, the right
+        ``typ``, the ``kid`` and ``alg`` of the key that verified it."""
         refused = FORBIDDEN_HEADERS.intersection(header)
         if refused:
             raise InvalidToken(f"refused header(s): {sorted(refused)}")
         if header.get("typ") != TYP_HEADER[expected]:
             raise InvalidToken(f"typ header is not {TYP_HEADER[expected]}")
-        key = self.keys.find(header.get("kid"))
-        if key is None:
-            raise InvalidToken("unknown kid")
+        if header.get("kid") != key.kid:
+            raise InvalidToken("kid of the verified header differs")
         if header.get("alg") != key.algorithm:
             raise InvalidToken("alg does not match the key's algorithm")
-        return key
 
     def _typed_claims(self, payload: dict[str, Any], expected: TokenType) -> Claims:
         if payload["token_type"] != expected:
@@ -194,3 +217,24 @@ class TokenService:
             expires_at=payload["exp"],
             token_type=expected,
         )
+
+
+def _unverified_kid(token: str) -> object:
+    """The ``kid`` of a token's header, read only to choose the key that verifies it.
+
+    Hand-written on purpose: ``jwt.get_unverified_header`` decodes and checks all three
+    segments, which made every request parse the whole token twice (once here, once in
+    ``decode_complete``). Only the header segment is read here, leniently; nothing read
+    here is trusted: ``decode_complete`` re-reads the header strictly and verifies it, and
+    :meth:`TokenService._check_header` refuses a verified header whose ``kid`` differs.
+    """
+    segment, dot, _ = token.partition(".")
+    if not dot or len(segment) > MAX_HEADER_SEGMENT:
+        raise InvalidToken("malformed token")
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, TypeError):  # binascii.Error and JSONDecodeError are ValueErrors
+        raise InvalidToken("malformed header") from None
+    if not isinstance(header, dict):
+        raise InvalidToken("malformed header")
+    return header.get("kid")

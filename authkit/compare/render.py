@@ -493,6 +493,7 @@ def sections(
             terminal=True,
         ),
     ]
+    parts += _cost_sections(results.cost, directory if with_charts else None)
     header, rows = view.matrix_rows()
     parts.append(
         Section(
@@ -685,6 +686,92 @@ def _charts(view: View) -> list[Chart]:
         )
     )
     return [Chart(title, png, note) for title, png, note in drawn if png]
+
+
+#: The endpoints of the counted-cost table (the rest are in results.json).
+COST_ENDPOINTS = ("GET /me", "POST /cart/items", "POST /login")
+COST_COLUMNS = [
+    "target",
+    "endpoint",
+    "instructions/req (over base)",
+    "system calls/req",
+    "store calls/req",
+    "Redis server µs/req",
+    "CPU µs/req, median (min-max)",
+]
+
+
+def _cost_sections(cost: dict[str, Any] | None, directory: Path | None) -> list[Section]:
+    """The counts two runs agree on (``authkit cost``), the attribution bars, the goals."""
+    if not cost:
+        return []
+    if "error" in cost:
+        return [Section("Counted cost", kind="warnings", bullets=[f"not counted: {cost['error']}"])]
+    from authkit.cost.report import HEADLINE, LEGEND, draw_attribution, goal_rows, report_rows
+
+    rows = []
+    for row in report_rows(cost):
+        if row["endpoint"] not in COST_ENDPOINTS:
+            continue
+        instructions = _num(row["instructions"], "{:,.0f}")
+        if row["instructions_over_baseline"] is not None:
+            instructions += f" ({row['instructions_over_baseline']:+,.0f})"
+        if row.get("outside_argon2_instructions") is not None:
+            instructions += f"; outside argon2 {row['outside_argon2_instructions']:,.0f}"
+        rows.append(
+            [
+                row["target"],
+                row["endpoint"],
+                instructions,
+                _num(row["syscalls"], "{:.1f}"),
+                _num(row["store_calls"], "{:g}"),
+                _num(row["redis_server_us"], "{:.1f}"),
+                f"{_num(row['cpu_us'], '{:.0f}')} ({_num(row['cpu_us_min'], '{:.0f}')}-"
+                f"{_num(row['cpu_us_max'], '{:.0f}')})",
+            ]
+        )
+    legend = " ".join(f"{name}: {text}" for name, text in LEGEND.items())
+    parts = [
+        Section(
+            "Counted cost per request (repeatable)",
+            note=f"Headline: {HEADLINE}. {legend}",
+            header=COST_COLUMNS,
+            rows=rows,
+            numeric={2, 3, 4, 5, 6},
+        )
+    ]
+    goals = [
+        f"{g['target']}: GET /me overhead {g['overhead_instructions']:,.0f} instructions, goal "
+        f"{g['goal_instructions']:,.0f}: {'met' if g['met'] else 'not met'}"
+        for g in goal_rows(cost)
+    ]
+    attribution = []
+    for name, stack in cost.get("attribution", {}).items():
+        pieces = ", ".join(
+            f"{piece['label']} {piece['instructions']:,.0f}" for piece in stack.get("pieces", [])
+        )
+        remainder = stack.get("remainder_instructions")
+        attribution.append(
+            f"{name}: {stack['overhead_instructions']:,.0f} over {stack['baseline']} = {pieces}"
+            + (
+                f"; {stack.get('remainder_label') or 'unexplained'} {remainder:,.0f}"
+                if remainder
+                else ""
+            )
+        )
+    parts.append(Section("Where each variant's GET /me overhead goes", kind="bullets",
+                         bullets=attribution + goals))  # fmt: skip
+    if directory is not None:
+        png = draw_attribution(cost, directory / "cost-attribution.png")
+        if png is not None and Path(png).is_file():
+            chart = Chart(
+                "GET /me overhead, in parts",
+                base64.b64encode(Path(png).read_bytes()).decode(),
+                "User-space instructions per request over the baseline, each part measured "
+                "alone with the same counter.",
+            )
+            parts.append(Section("Attribution", kind="charts", charts=[chart], in_summary=False))
+    return parts
 
 
 def _screenshots(view: View, directory: Path) -> list[Chart]:

@@ -172,6 +172,8 @@ class ResultSet:
     cells: list[Cell]
     wall_seconds: float | None = None
     timeline: list[list[Any]] = field(default_factory=list)
+    #: The ``authkit cost`` document of this run (counts per request), or ``{"error"}``.
+    cost: dict[str, Any] | None = None
     schema: str = SCHEMA
     schema_version: int = SCHEMA_VERSION
 
@@ -197,6 +199,7 @@ class ResultSet:
             cells=[_build(Cell, cell) for cell in document.get("cells", [])],
             wall_seconds=document.get("wall_seconds"),
             timeline=document.get("timeline", []),
+            cost=document.get("cost"),
             schema=document["schema"],
             schema_version=SCHEMA_VERSION,
         )

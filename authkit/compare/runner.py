@@ -38,6 +38,7 @@ from authkit.compare.measure import (
 from authkit.compare.results import Cell, ResultSet, TargetStatus
 from authkit.compare.targets import Target, select_targets
 from authkit.compare.verification import NONE, verify
+from authkit.cost.runner import run_cost
 from authkit.front import default_front, front_settings
 from authkit.scenarios import SCENARIOS, Scenario
 from authkit.server import DEFAULT_WORKERS, Stores, VariantServer, server_settings, serving
@@ -112,6 +113,11 @@ class CompareOptions:
         "also crash a private Redis under each Redis-backed variant, with and without "
         "persistence, and record what is lost (a few seconds per variant)",
     )
+    cost: bool = _option(
+        True,
+        "skip the counted cost (authkit cost: instructions and system calls per request)",
+        flag="--no-cost",
+    )
     redis_persistence: str | None = _option(
         None,
         "the private Redis: append-only file (default) or none (a pure cache)",
@@ -179,6 +185,7 @@ class Comparison:
         self.seed_count = CONTRACT_USERS + max(options.users, options.login_users) + 4
         self.started = time.monotonic()
         self.timeline: list[list[Any]] = []
+        self.cost: dict[str, Any] | None = None
 
     # -- bookkeeping ---------------------------------------------------------------
     def _record_target(self, target: Target) -> None:
@@ -236,6 +243,8 @@ class Comparison:
             for target in self.targets:
                 if not target.is_baseline and self._active(target):
                     self._probe(target, stores)
+            if self.options.cost:
+                self._cost()
         finally:
             stores.close()
             if self.pinning:
@@ -267,6 +276,9 @@ class Comparison:
                 if self.options.screenshots:
                     seconds += 6.0  # Chromium's start, a login and three cart adds
                 steps.append(Step(f"probe {target.name}", seconds))
+        if self.options.cost:
+            # callgrind and strace of every target, two at a time (about 25 s per target).
+            steps.append(Step("counted cost", 25.0 * len(active) + 10))
         self._steps = {s.label: s for s in steps}
         return steps
 
@@ -499,6 +511,17 @@ class Comparison:
                 self.status[target.name].probe_error = _short(exc)
                 self.status[target.name].probe_traceback = traceback.format_exc(limit=5)
 
+    def _cost(self) -> None:
+        """The counts that do not move between runs (:mod:`authkit.cost`), in-process and
+        apart from the load rounds; a failure is noted, the load numbers stand."""
+        names = [t.name for t in self.targets if not t.is_baseline and self._active(t)]
+        with self._step("counted cost"):
+            try:
+                self.cost = run_cost(names, log=lambda line: None)
+            except Exception as exc:
+                self.cost = {"error": _short(exc)}
+                self.progress.note(f"[yellow]counted cost failed: {_short(exc)}[/yellow]")
+
     def _screenshot(self, target: Target, url: str) -> None:
         """The variant's page in Chromium, logged in with a cart (for the report)."""
         reason = browser.unavailable_reason()
@@ -572,6 +595,7 @@ class Comparison:
             targets=self.status,
             cells=self.cells,
             timeline=self.timeline,
+            cost=self.cost,
         )
 
 

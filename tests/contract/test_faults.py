@@ -2,8 +2,10 @@
 
 Each test gets servers *and stores* of its own, because it kills the store. Redis is
 killed with SIGKILL (a crash); PostgreSQL gets an immediate shutdown. The private Redis
-keeps an append-only file synced every second, so the tests wait just over a second after
-the last acknowledged write before crashing it: the write must then survive.
+keeps an append-only file synced every second, so the crash test first waits until Redis
+reports every acknowledged write written to that file: the write must then survive.
+django-sessions on SQLite (its default) has no server to kill; its outage is the database
+file locked by another process (a backup, a migration, a stuck writer).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import requests
 
 from authkit.clients import ApiClient
 from tests.contract.test_public import assert_json_error
-from tests.targets import Fleet, Target, only_targets, stoppable_store
+from tests.targets import Fleet, Target, only_targets, parse_target_id, stoppable_store
 
 #: Generous bound on how long a request may take while the store is down or frozen:
 #: the variants use 0.5 s store timeouts, so this only catches a hung worker.
@@ -24,6 +26,38 @@ BOUND = 5
 def _store(target: Target):
     stores = target.stores  # type: ignore[attr-defined]
     return stores.redis if target.variant.uses_redis else stores.postgres
+
+
+def _wait_until_persisted(target: Target, timeout: float = 15) -> None:
+    """Wait until every write Redis acknowledged is in its append-only file.
+
+    With ``appendfsync everysec`` Redis may answer before writing: while an fsync is slow it
+    postpones writing its AOF buffer, by up to two seconds. A fixed sleep has to guess that
+    worst case; this polls Redis's own report (``INFO persistence``) until the AOF buffer is
+    empty and no fsync is queued, twice in a row. The crash below is SIGKILL, a process
+    crash: what Redis wrote to the file is in the kernel's page cache and survives it (only
+    a machine crash could lose the last second, which this test does not simulate).
+    PostgreSQL acknowledges a commit only once it is durable: nothing to wait for.
+    """
+    if target.variant.store != "redis":
+        return
+    import redis
+
+    client = redis.Redis.from_url(_store(target).url)
+    deadline = time.monotonic() + timeout
+    settled = 0
+    try:
+        while time.monotonic() < deadline:
+            info = client.info("persistence")
+            assert info["aof_enabled"] == 1 and info["aof_last_write_status"] == "ok", info
+            pending = info.get("aof_buffer_length", 0) or info.get("aof_pending_bio_fsync", 0)
+            settled = 0 if pending else settled + 1
+            if settled >= 2:
+                return
+            time.sleep(0.2)
+    finally:
+        client.close()
+    raise AssertionError("Redis kept writes unpersisted for longer than the wait allows")
 
 
 def _wait_healthy(target: Target) -> None:
@@ -76,9 +110,7 @@ def test_store_crash_then_recovery(target_id: str, fleet: Fleet) -> None:
         assert revoked.login("user0001", "pw-0001").status_code == 200
         revoked_credential = revoked.credential()
         assert revoked.logout().status_code == 204
-        # Redis acknowledges before its once-a-second fsync, and may postpone a write by up
-        # to two seconds while an fsync is slow: wait that out before crashing it.
-        time.sleep(2.5)
+        _wait_until_persisted(target)
 
         _store(target).kill()
         try:
@@ -149,3 +181,56 @@ def test_two_instances_share_one_store(target_id: str, fleet: Fleet) -> None:
         replay.base_url = second.url
         if first.declaration("revocation") == "immediate":
             assert replay.get("/me").status_code == 401
+
+
+def on_sqlite(target_id: str) -> bool:
+    """Targets whose store is an SQLite file (django-sessions' default database)."""
+    variant, database = parse_target_id(target_id)
+    return variant.store == "database" and database == "sqlite"
+
+
+#: The SQLite busy timeout of the server under test: a write waits this long for the lock.
+SQLITE_TIMEOUT = 1
+
+
+@only_targets(on_sqlite)
+def test_sqlite_locked_by_another_process(target_id: str, fleet: Fleet) -> None:
+    """Another process holds the database's write lock (a backup, a migration, a stuck
+    writer): every write answers 503 once the busy timeout has passed, never a 500 or a
+    hang; reads go on (WAL lets readers past a writer); nothing is lost; it recovers."""
+    import sqlite3
+
+    env = {"SQLITE_TIMEOUT_SECONDS": str(SQLITE_TIMEOUT)}
+    with fleet.start_dedicated(target_id, env) as target:
+        client = target.client()
+        assert client.login("alice", "alice-pass-123").status_code == 200
+        assert client.add_item("sku-002", 3).status_code == 200
+        path = target.stores.sqlite_path()  # type: ignore[attr-defined]
+        holder = sqlite3.connect(path, isolation_level=None, timeout=10)
+        try:
+            holder.execute("BEGIN IMMEDIATE")  # the write lock, as any other writer takes it
+            _assert_unavailable(client.add_item("sku-001", 1))
+            _assert_unavailable(client.delete("/cart/items/sku-002", timeout=BOUND))
+            login = target.client().post(
+                "/login", json={"username": "bob", "password": "bob-pass-123"}, timeout=BOUND
+            )
+            _assert_unavailable(login)
+            assert "sessionid" not in login.headers.get("Set-Cookie", ""), "no session issued"
+            # Reads need no write lock: the session and user still load.
+            assert client.get("/me", timeout=BOUND).json() == {"username": "alice"}
+            items = client.get("/cart", timeout=BOUND).json()["items"]
+            assert [(i["product_id"], i["quantity"]) for i in items] == [("sku-002", 3)]
+            assert requests.get(target.url + "/products", timeout=BOUND).status_code == 200
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        _wait_healthy(target)
+        assert client.add_item("sku-001", 1).status_code == 200
+        items = client.get("/cart").json()["items"]
+        assert sorted((i["product_id"], i["quantity"]) for i in items) == [
+            ("sku-001", 1),
+            ("sku-002", 3),
+        ]
+        fresh = target.client()
+        assert fresh.login("bob", "bob-pass-123").status_code == 200
+        assert client.logout().status_code == 204

@@ -76,13 +76,20 @@ def test_logout_all_ends_every_login_of_the_user(target: Target, user: tuple[str
     assert _still_works(fresh), "a login right after logout-all must work"
 
 
+def _lines(response) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200, response.text
+    return [(i["product_id"], i["quantity"]) for i in response.json()["items"]]
+
+
 def test_cart_after_logout_and_login_again(target: Target, user: tuple[str, str]) -> None:
     client = target.client()
-    client.login(*user)
-    client.add_item("sku-010", 3)
-    client.logout()
+    assert client.login(*user).status_code == 200
+    # The add must have happened, or "the cart is empty after login" would prove nothing.
+    assert _lines(client.add_item("sku-010", 3)) == [("sku-010", 3)]
+    assert _lines(client.get("/cart")) == [("sku-010", 3)]
+    assert client.logout().status_code == 204
     client = target.client()
-    client.login(*user)
+    assert client.login(*user).status_code == 200
     items = client.get("/cart").json()["items"]
     if target.declaration("cart_survives_logout"):
         assert [(i["product_id"], i["quantity"]) for i in items] == [("sku-010", 3)]

@@ -14,6 +14,8 @@ from tests.targets import Fleet, Target, only_targets, session_style
 IDLE = 3
 ABSOLUTE = 6
 SHORT = {"SESSION_IDLE_SECONDS": str(IDLE), "SESSION_ABSOLUTE_SECONDS": str(ABSOLUTE)}
+#: Bound on a login's return trip plus one request's trip on a loaded machine (seconds).
+LATENCY = 1.5
 
 
 def _login(target: Target) -> ApiClient:
@@ -37,14 +39,21 @@ def test_idle_timeout_slides_with_activity(target_id: str, fleet: Fleet) -> None
 def test_absolute_timeout_does_not_slide(target_id: str, fleet: Fleet) -> None:
     with fleet.start_dedicated(target_id, SHORT) as target:
         client = _login(target)
-        started = time.monotonic()
-        statuses = []
+        started = time.monotonic()  # after the server stamped the login: ages >= these
+        seen: list[tuple[float, int]] = []
         while time.monotonic() - started < ABSOLUTE + 2:
-            statuses.append(client.get("/me").status_code)
+            sent = time.monotonic() - started
+            seen.append((sent, client.get("/me").status_code))
             time.sleep(0.5)  # busy well within the idle timeout the whole time
-        assert statuses[0] == 200
+        statuses = [status for _, status in seen]
+        assert statuses == sorted(statuses), f"once expired, never valid again: {seen}"
+        # Guaranteed: a session is valid while its age is at most ABSOLUTE, and a request
+        # sent at `sent` meets an age between `sent` and `sent` plus the login's return trip
+        # and the request's own trip. LATENCY bounds those two trips, so a session that
+        # dies early (after 1 s, say) fails here, and one that outlives ABSOLUTE fails too.
+        assert all(status == 200 for sent, status in seen if sent < ABSOLUTE - LATENCY), seen
+        assert all(status == 401 for sent, status in seen if sent > ABSOLUTE), seen
         assert statuses[-1] == 401
-        assert statuses == sorted(statuses), "once expired, never valid again"
 
 
 @only_targets(lambda i: not session_style(i))

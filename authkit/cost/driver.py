@@ -1,0 +1,340 @@
+"""The child process of ``authkit cost``: one target's WSGI app, in process, every endpoint.
+
+Run by :mod:`authkit.cost.runner` as ``python -m authkit.cost.driver SPEC.json``, natively
+(CPU time and store calls) or under callgrind or strace. The app is the variant's real WSGI
+callable (the one gunicorn serves), driven by werkzeug's test client (which speaks plain
+WSGI, so it drives Django's handler too), against the real private Redis and SQLite file
+the parent prepared. No socket between client and app: what is counted is the app's work
+plus its store client's, not an HTTP server's.
+
+Each endpoint of the journey gets a warm-up, then ``n`` measured calls with the meter on
+around each call only; whatever must happen between two measured calls to keep the state
+the same (remove the line just added, log in again after a measured logout) happens with
+the meter off. So every measured call of an endpoint sees the same state.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from authkit.cost.meters import (
+    CpuMeter,
+    InstructionMeter,
+    Meter,
+    SyscallMeter,
+    calibrate,
+    measure_loop,
+)
+
+#: The journey's endpoints (loadtests/journey.py), in the order they are measured. Login is
+#: last and reported apart: its cost is mostly the password hash.
+ENDPOINTS = [
+    "GET /products",
+    "GET /me",
+    "GET /cart",
+    "POST /cart/items",
+    "DELETE /cart/items/{id}",
+    "POST /token/refresh",
+    "POST /logout",
+    "POST /login",
+]
+#: The line the measured add/remove calls work on, and the cart every call sees.
+PRODUCT = "sku-003"
+BASE_CART = {"sku-001": 2, "sku-005": 1}
+
+
+class BadAnswer(RuntimeError):
+    """A measured call did not answer as the contract says: its count would be meaningless."""
+
+
+@dataclass
+class Caller:
+    """One logged-in user of the app, holding whichever credential its style uses."""
+
+    client: Any
+    style: str
+    username: str
+    password: str
+    csrf: str = ""
+    access: str = ""
+    refresh_token: str = ""
+
+    def call(self, method: str, path: str, body: object = None, unsafe: bool = False,
+             headers: dict[str, str] | None = None, expect: int | None = 200) -> Any:  # fmt: skip
+        sent = dict(self.headers(unsafe))
+        sent.update(headers or {})
+        kwargs: dict[str, Any] = {"headers": sent}
+        if body is not None:
+            kwargs["data"] = json.dumps(body)
+            kwargs["content_type"] = "application/json"
+        response = self.client.open(path, method=method, **kwargs)
+        data = response.get_data()
+        response.close()
+        if expect is not None and response.status_code != expect:
+            raise BadAnswer(f"{method} {path} answered {response.status_code}: {data[:200]!r}")
+        return json.loads(data) if data else None
+
+    def headers(self, unsafe: bool = False) -> dict[str, str]:
+        if self.style == "session":
+            return {"X-CSRF-Token": self.csrf} if unsafe else {}
+        return {"Authorization": f"Bearer {self.access}"}
+
+    def login(self) -> None:
+        body = self.call("POST", "/login", {"username": self.username, "password": self.password})
+        self.take(body)
+
+    def take(self, body: dict[str, Any]) -> None:
+        self.csrf = body.get("csrf_token", "")
+        self.access = body.get("access_token", "")
+        self.refresh_token = body.get("refresh_token", "")
+
+    def logout(self) -> None:
+        self.call("POST", "/logout", unsafe=True, expect=204)
+        if self.style == "session":
+            self.client._cookies.clear()  # as a browser does when the cookie is expired
+        self.csrf = self.access = self.refresh_token = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """The measured call, what restores the state after it, and what sets it up first."""
+
+    call: Callable[[], object]
+    between: Callable[[], object] | None = None
+    before: Callable[[], object] | None = None
+
+
+def endpoint_steps(caller: Caller, is_bearer: bool) -> dict[str, Step]:
+    """Each endpoint: the measured call and what restores the state after it (unmeasured)."""
+
+    def add() -> None:
+        caller.call("POST", "/cart/items", {"product_id": PRODUCT, "quantity": 1}, unsafe=True)
+
+    def remove() -> None:
+        caller.call("DELETE", f"/cart/items/{PRODUCT}", unsafe=True)
+
+    def refresh() -> None:
+        caller.take(caller.call("POST", "/token/refresh", {"refresh_token": caller.refresh_token}))
+
+    steps: dict[str, Step] = {
+        "GET /products": Step(lambda: caller.call("GET", "/products")),
+        "GET /me": Step(lambda: caller.call("GET", "/me")),
+        "GET /cart": Step(lambda: caller.call("GET", "/cart")),
+        "POST /cart/items": Step(add, remove),
+        "DELETE /cart/items/{id}": Step(remove, add, before=add),
+        "POST /logout": Step(caller.logout, caller.login),
+        "POST /login": Step(caller.login, caller.logout, before=caller.logout),
+    }
+    if is_bearer:
+        steps["POST /token/refresh"] = Step(refresh)
+    return steps
+
+
+def load_app(wsgi: str) -> Any:
+    module, attribute = wsgi.split(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def make_meter(mode: str, spec: dict[str, Any]) -> Meter:
+    if mode == "instructions":
+        return InstructionMeter(spec["callgrind_out"])
+    if mode == "syscalls":
+        return SyscallMeter()
+    return CpuMeter()
+
+
+def settle() -> None:
+    """Collect, then freeze the heap built so far (start-up, warm-up) out of the collector.
+
+    A full collection walks every object the framework created at start-up, and when one
+    falls inside a measured window depends on the whole history of the process: in one run
+    it lands in the window, in the next it does not. Frozen, the start-up heap is never
+    walked again; the young collections that the requests' own garbage causes stay counted.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+def run(spec: dict[str, Any]) -> dict[str, Any]:
+    mode: str = spec["mode"]
+    meter = make_meter(mode, spec)
+    app = load_app(spec["wsgi"])
+    from werkzeug.test import Client
+
+    caller = Caller(Client(app), spec["style"], spec["username"], spec["password"])
+    counters = StoreCounters(spec) if mode == "cpu" else None
+    meter.begin()
+    caller.login()
+    caller.call("DELETE", f"/cart/items/{PRODUCT}", unsafe=True, expect=None)
+    for product, quantity in BASE_CART.items():
+        caller.call("POST", "/cart/items", {"product_id": product, "quantity": quantity},
+                    unsafe=True)  # fmt: skip
+    steps = endpoint_steps(caller, spec["is_bearer"])
+    n, warmup, repeats = spec["n"], spec["warmup"], spec["repeats"] if mode == "cpu" else 1
+    results: dict[str, Any] = {"endpoints": {}, "mode": mode}
+    code = 0
+    settle()
+    results["calibration"] = calibrate(meter, code, n)
+    for name in ENDPOINTS:
+        if name not in steps:
+            continue
+        step = steps[name]
+        call, between = step.call, step.between
+        if step.before is not None:
+            step.before()
+        for _ in range(warmup):
+            call()
+            if between is not None:
+                between()
+        settle()
+        entry: dict[str, Any] = {"n": n, "loops": []}
+        if counters is not None:
+            entry["store"] = counters.count(n, call, between)
+        for _ in range(repeats):
+            code += 1
+            total = measure_loop(meter, code, n, call, between)
+            entry["loops"].append({"code": code, "total": total})
+        results["endpoints"][name] = entry
+    if spec.get("argon2_verify"):
+        results["argon2_verify"] = measure_argon2(meter, code + 1, spec)
+    if spec.get("argon2_kit_parameters"):
+        results["argon2_kit_parameters"] = measure_argon2_kit(meter, code + 1000)
+    if spec.get("parts"):
+        from authkit.cost import parts
+
+        results["parts"] = parts.measure_parts(meter, app, caller, spec, first_code=code + 2)
+    return results
+
+
+def measure_argon2(meter: Meter, code: int, spec: dict[str, Any]) -> dict[str, Any]:
+    """A bare argon2id verify with the run's parameters (login minus this = login's rest)."""
+    from shared.passwords import hash_parameters, hash_password, password_hasher
+
+    stored = hash_password(spec["password"])
+    hasher = password_hasher()
+    n = max(1, spec["n"] // 4)
+    hasher.verify(stored, spec["password"])
+    total = measure_loop(meter, code, n, lambda: hasher.verify(stored, spec["password"]))
+    return {"n": n, "code": code, "total": total, "params": hash_parameters()}
+
+
+def measure_argon2_kit(meter: Meter, code: int) -> dict[str, Any]:
+    """One argon2id verify at the kit's own parameters (what every real login pays)."""
+    from argon2 import PasswordHasher, Type
+
+    from shared.passwords import hash_parameters
+
+    names = ("ARGON2_MEMORY_KIB", "ARGON2_TIME_COST", "ARGON2_PARALLELISM")
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        params = hash_parameters()  # the defaults, or what the user's environment says
+    finally:
+        os.environ.update(saved)
+    hasher = PasswordHasher(
+        time_cost=params["time_cost"],
+        memory_cost=params["memory_kib"],
+        parallelism=params["parallelism"],
+        type=Type.ID,
+    )
+    stored = hasher.hash("authkit-cost")
+    total = measure_loop(meter, code, 1, lambda: hasher.verify(stored, "authkit-cost"))
+    return {"n": 1, "code": code, "total": total, "params": params}
+
+
+class StoreCounters(Meter):
+    """Store calls per call: Redis ``INFO commandstats`` deltas, and Django's SQL statements.
+
+    A meter like the others (on around the measured call only), used in a separate pass
+    that is not timed: the snapshot and the SQL hook cost time.
+    """
+
+    name = "store"
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.redis = None
+        if spec.get("redis_url"):
+            import redis
+
+            self.redis = redis.Redis.from_url(spec["redis_url"])
+        self.django = spec.get("framework") == "django" and spec.get("store") == "database"
+        self.active = False
+        self.before: dict[str, tuple[int, int]] = {}
+        self.redis_calls: dict[str, int] = {}
+        self.redis_usec = 0
+        self.sql: dict[str, int] = {}
+
+    def _commandstats(self) -> dict[str, tuple[int, int]]:
+        if self.redis is None:
+            return {}
+        stats = self.redis.info("commandstats")
+        return {
+            name.removeprefix("cmdstat_"): (int(v["calls"]), int(v["usec"]))
+            for name, v in stats.items()
+            if name != "cmdstat_info"
+        }
+
+    def on(self) -> None:
+        self.before = self._commandstats()
+        self.active = True
+
+    def off(self) -> None:
+        self.active = False
+        for name, (calls, usec) in self._commandstats().items():
+            calls_before, usec_before = self.before.get(name, (0, 0))
+            if calls != calls_before:
+                self.redis_calls[name] = self.redis_calls.get(name, 0) + calls - calls_before
+            self.redis_usec += usec - usec_before
+
+    def _hook(self, execute: Callable[..., Any], statement: str, params: Any, many: bool,
+              context: Any) -> Any:  # fmt: skip
+        if self.active:
+            kind = (statement.lstrip().split(None, 1) or ["?"])[0].upper()
+            self.sql[kind] = self.sql.get(kind, 0) + 1
+        return execute(statement, params, many, context)
+
+    def count(self, n: int, call: Callable[[], object], between: Callable[[], object] | None
+              ) -> dict[str, Any]:  # fmt: skip
+        import contextlib
+
+        self.redis_calls, self.redis_usec, self.sql = {}, 0, {}
+        with contextlib.ExitStack() as stack:
+            if self.django:
+                from django.db import connections
+
+                for connection in connections.all():
+                    stack.enter_context(connection.execute_wrapper(self._hook))
+            measure_loop(self, -1, n, call, between)
+        redis_calls = {name: calls / n for name, calls in sorted(self.redis_calls.items())}
+        sql = {kind: count / n for kind, count in sorted(self.sql.items())}
+        return {
+            "redis_commands": redis_calls,
+            "redis_server_usec": self.redis_usec / n,
+            "sql_statements": sql,
+            "total": sum(redis_calls.values()) + sum(sql.values()),
+        }
+
+    def close_loop(self, code: int) -> None:
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    spec = json.loads(Path(argv[0]).read_text())
+    started = time.monotonic()
+    results = run(spec)
+    results["seconds"] = time.monotonic() - started
+    Path(spec["result_path"]).write_text(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,322 @@
+"""``run_cost``: every target, every endpoint, three counters, two targets at a time.
+
+For each target the parent starts the target's private stores (a Redis of its own per job,
+so ``INFO commandstats`` sees that job's commands only; a fresh SQLite file), runs the
+target's prepare step, then runs :mod:`authkit.cost.driver` three times: natively (CPU time
+and store calls), under callgrind (instructions) and under strace (system calls). Jobs run
+two at a time (``--jobs``): the counts do not depend on what else runs, only CPU time does,
+and its spread is reported beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from authkit.cost.meters import callgrind_helper, count_syscalls
+from authkit.cost.targets import CostTarget, cost_targets
+from authkit.server import Stores, prepare, project_root, variant_env
+from authkit.services import PrivateRedis
+
+MODES = ("instructions", "syscalls", "cpu")
+#: argon2id parameters for the cost run's logins: the smallest argon2 allows, so a login's
+#: count is not 99% hash. The hash's own cost is measured apart at the same parameters and
+#: subtracted (login outside argon2), and once at the kit's real parameters.
+CHEAP_ARGON2 = {"ARGON2_MEMORY_KIB": "8", "ARGON2_TIME_COST": "1", "ARGON2_PARALLELISM": "1"}
+USERNAME, PASSWORD = "user0000", "pw-0000"
+
+
+@dataclass(frozen=True)
+class Settings:
+    n: int = 30
+    warmup: int = 3
+    #: CPU-time loops per endpoint (their spread is reported).
+    repeats: int = 5
+    jobs: int = 2
+    modes: tuple[str, ...] = MODES
+    attribution: bool = True
+    #: Count one argon2id verify at the kit's own parameters (with the flask-bare jobs).
+    argon2_at_kit_parameters: bool = True
+
+
+def tool_command(mode: str, workdir: Path) -> list[str]:
+    if mode == "instructions":
+        return [
+            "valgrind", "--tool=callgrind", "--quiet",
+            "--instr-atstart=no", "--collect-atstart=no",
+            "--dump-instr=no", "--dump-line=no", "--compress-strings=no",
+            f"--callgrind-out-file={workdir / 'callgrind.out'}",
+        ]  # fmt: skip
+    if mode == "syscalls":
+        return ["strace", "-f", "-qq", "-s", "0", "-e", "signal=none", "-o", str(workdir / "trace")]
+    return []
+
+
+def check_tools(modes: tuple[str, ...]) -> list[str]:
+    """What is missing to run ``modes`` (empty when everything is there)."""
+    missing = []
+    if "instructions" in modes:
+        if not shutil.which("valgrind"):
+            missing.append("valgrind (apt-get install valgrind)")
+        else:
+            try:
+                callgrind_helper()
+            except RuntimeError as exc:
+                missing.append(str(exc))
+    if "syscalls" in modes and not shutil.which("strace"):
+        missing.append("strace (apt-get install strace)")
+    return missing
+
+
+_prepared: dict[str, Path] = {}
+_prepare_lock = threading.Lock()
+
+
+def _prepare_once(target: CostTarget, env: dict[str, str], stores: Stores) -> None:
+    """The target's prepare step; an SQLite database is migrated once and then copied.
+
+    Migrating costs a few seconds of CPU and gives the same file every time, so each
+    database target's three jobs share one migrated, seeded file (a copy each).
+    """
+    if target.variant.store != "database":
+        prepare(target.variant, env)
+        return
+    with _prepare_lock:
+        template = _prepared.get(target.name)
+        if template is None or not template.exists():
+            prepare(target.variant, env)
+            template = Path(tempfile.mkdtemp(prefix="authkit-cost-db-")) / "template.sqlite3"
+            shutil.copyfile(env["SQLITE_PATH"], template)
+            _prepared[target.name] = template
+            return
+    shutil.copyfile(template, env["SQLITE_PATH"])
+
+
+def _job(target: CostTarget, mode: str, settings: Settings, log: Callable[[str], None]) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix=f"authkit-cost-{target.name}-{mode}-"))
+    stores = Stores()
+    try:
+        if target.variant.uses_redis:
+            stores.redis = PrivateRedis().start()
+            stores.redis_url = stores.redis.url
+        env = variant_env(target.variant, stores)
+        env.update(CHEAP_ARGON2)
+        env.update({"SEED_LOAD_USERS": "4", "PYTHONHASHSEED": "0", "AUTHKIT_COST_MODE": mode})
+        if not stores.redis_url:  # a baseline never talks to the user's Redis either
+            env.pop("REDIS_URL", None)
+        if target.variant.store == "database":  # this job's own file, never the user's
+            env["SQLITE_PATH"] = str(stores.sqlite_path())
+        _prepare_once(target, env, stores)
+        spec = {
+            "mode": mode,
+            "wsgi": target.variant.app,
+            "style": target.variant.style,
+            "is_bearer": target.variant.style == "bearer",
+            "framework": target.variant.framework,
+            "store": target.variant.store,
+            "username": USERNAME,
+            "password": PASSWORD,
+            "n": settings.n,
+            "warmup": settings.warmup,
+            "repeats": settings.repeats,
+            "redis_url": stores.redis_url,
+            "callgrind_out": str(workdir / "callgrind.out"),
+            "result_path": str(workdir / "result.json"),
+            "argon2_verify": mode == "instructions" and not target.is_baseline,
+            "argon2_kit_parameters": settings.argon2_at_kit_parameters
+            and mode in ("instructions", "syscalls")
+            and target.name == "flask-bare",
+            "parts": mode == "instructions" and settings.attribution and not target.is_baseline,
+        }
+        spec_path = workdir / "spec.json"
+        spec_path.write_text(json.dumps(spec))
+        command = [*tool_command(mode, workdir), sys.executable, "-m", "authkit.cost.driver",
+                   str(spec_path)]  # fmt: skip
+        started = time.monotonic()
+        done = subprocess.run(command, env=env, cwd=project_root(), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"{target.name} ({mode}) failed with {done.returncode}:\n{done.stderr[-3000:]}"
+            )
+        result = json.loads((workdir / "result.json").read_text())
+        if mode == "syscalls":
+            counted = count_syscalls(workdir / "trace")
+            result["syscall_counts"] = {str(code): dict(c) for code, c in counted.items()}
+        result["wall_seconds"] = time.monotonic() - started
+        log(f"{target.name:<22} {mode:<12} {result['wall_seconds']:5.1f}s")
+        return result
+    finally:
+        stores.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _per_call(result: dict, mode: str) -> dict[str, dict[str, Any]]:
+    """Per-call figures of one job: (loop total - calibration) / n, by endpoint."""
+    out: dict[str, dict[str, Any]] = {}
+    calibration = result.get("calibration") or 0.0
+    syscalls = result.get("syscall_counts", {})
+    for name, entry in result["endpoints"].items():
+        n = entry["n"]
+        cell: dict[str, Any] = {}
+        if mode == "syscalls":
+            loops = [syscalls.get(str(loop["code"]), {}) for loop in entry["loops"]]
+            by_name = loops[0]
+            cell["syscalls"] = sum(by_name.values()) / n
+            cell["syscalls_by_name"] = {k: v / n for k, v in sorted(by_name.items())}
+        else:
+            values = [(loop["total"] - calibration) / n for loop in entry["loops"]]
+            if mode == "instructions":
+                cell["instructions"] = values[0]
+            else:
+                cell["cpu_us"] = statistics.median(values)
+                cell["cpu_us_min"] = min(values)
+                cell["cpu_us_max"] = max(values)
+                cell["cpu_us_loops"] = values
+                cell["store"] = entry.get("store", {})
+                cell["store_calls"] = entry.get("store", {}).get("total")
+        out[name] = cell
+    return out
+
+
+def run_cost(
+    targets: list[str] | None = None,
+    settings: Settings | None = None,
+    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> dict[str, Any]:
+    """Measure ``targets`` (default: every variant, its baseline and the lean Django row).
+
+    Returns the document ``authkit cost --json`` writes: per target and endpoint, the
+    instructions, system calls, CPU microseconds (median, min, max over repeats) and store
+    calls per request, the login split into argon2 and the rest, and the attribution parts.
+    """
+    settings = settings or Settings()
+    chosen = cost_targets(targets)
+    missing = check_tools(settings.modes)
+    if missing:
+        raise RuntimeError("authkit cost needs: " + "; ".join(missing))
+    jobs = [(t, m) for m in settings.modes for t in chosen]
+    # Longest first (callgrind of the Django targets), so the two workers finish together.
+    jobs.sort(key=lambda job: (job[1] != "instructions", job[0].variant.framework != "django"))
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
+        futures = {(t.name, m): pool.submit(_job, t, m, settings, log) for t, m in jobs}
+        try:
+            raw = {key: future.result() for key, future in futures.items()}
+        finally:
+            for template in _prepared.values():
+                shutil.rmtree(template.parent, ignore_errors=True)
+            _prepared.clear()
+    document: dict[str, Any] = {
+        "schema": "authkit-cost/1",
+        "settings": {
+            "n": settings.n,
+            "warmup": settings.warmup,
+            "cpu_repeats": settings.repeats,
+            "jobs": settings.jobs,
+            "login_argon2": {k.lower(): int(v) for k, v in CHEAP_ARGON2.items()},
+        },
+        "targets": {},
+        "seconds": time.monotonic() - started,
+        "machine": _machine(),
+    }
+    for target in chosen:
+        cells: dict[str, dict[str, Any]] = {}
+        extra: dict[str, Any] = {}
+        for mode in settings.modes:
+            result = raw[(target.name, mode)]
+            for endpoint, values in _per_call(result, mode).items():
+                cells.setdefault(endpoint, {}).update(values)
+            if mode == "instructions":
+                calibration = result.get("calibration") or 0.0
+                if "argon2_verify" in result:
+                    a = result["argon2_verify"]
+                    extra["argon2_verify_instructions"] = (a["total"] - calibration) / a["n"]
+                if "parts" in result:
+                    extra["parts"] = {
+                        name: {
+                            # A difference of two loops already cancelled the meter.
+                            "instructions": (
+                                part["total"] - (0.0 if part.get("difference") else calibration)
+                            )
+                            / part["n"],
+                            "contains": part["contains"],
+                            "note": part["note"],
+                        }
+                        for name, part in result["parts"].items()
+                    }
+                extra["calibration_instructions"] = calibration / settings.n
+            if "argon2_kit_parameters" in result:
+                a = result["argon2_kit_parameters"]
+                key = "instructions" if mode == "instructions" else "syscalls"
+                value = a["total"] if mode == "instructions" else None
+                if mode == "syscalls":
+                    counted = result.get("syscall_counts", {}).get(str(a["code"]), {})
+                    value = sum(counted.values())
+                document.setdefault("argon2id_verify_at_kit_parameters", {"params": a["params"]})
+                document["argon2id_verify_at_kit_parameters"][key] = value
+        login = cells.get("POST /login", {})
+        if "argon2_verify_instructions" in extra and "instructions" in login:
+            login["argon2_instructions"] = extra["argon2_verify_instructions"]
+            login["outside_argon2_instructions"] = (
+                login["instructions"] - extra["argon2_verify_instructions"]
+            )
+        document["targets"][target.name] = {
+            "kind": "baseline" if target.is_baseline else "variant",
+            "baseline": target.baseline,
+            "framework": target.variant.framework,
+            "store": target.variant.store,
+            "description": target.description,
+            "endpoints": cells,
+            **extra,
+        }
+    if settings.attribution:
+        from authkit.cost.attribution import attribute
+
+        document["attribution"] = attribute(document)
+    return document
+
+
+def _machine() -> dict[str, Any]:
+    import platform
+
+    versions = {}
+    for tool, flag in (("valgrind", "--version"), ("strace", "-V")):
+        try:
+            out = subprocess.run([tool, flag], capture_output=True, text=True).stdout
+            versions[tool] = out.splitlines()[0] if out else ""
+        except OSError:
+            versions[tool] = "missing"
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        **versions,
+    }
+
+
+def max_deviation(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """The largest relative difference between two documents, per counter (repeatability)."""
+    worst: dict[str, Any] = {}
+    for name, target in first["targets"].items():
+        other = second["targets"].get(name, {}).get("endpoints", {})
+        for endpoint, cell in target["endpoints"].items():
+            for key in ("instructions", "syscalls", "store_calls", "cpu_us"):
+                a, b = cell.get(key), other.get(endpoint, {}).get(key)
+                if a is None or b is None or max(abs(a), abs(b)) == 0:
+                    continue
+                deviation = abs(a - b) / max(abs(a), abs(b))
+                if deviation >= worst.get(key, {}).get("deviation", -1):
+                    worst[key] = {"deviation": deviation, "target": name, "endpoint": endpoint}
+    return worst
