@@ -12,9 +12,9 @@ import tempfile
 
 import redis
 
+from authkit.clients import SessionClient
 from authkit.compare.spectrum import credential_sizes
 from authkit.server import Stores
-from authkit.clients import SessionClient
 from tests.contract.test_public import assert_json_error
 from tests.targets import Fleet, Target
 from tests.test_flask_sessions import commands_during

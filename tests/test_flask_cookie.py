@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from authkit.compare.spectrum import credential_sizes
 from authkit.clients import SessionClient
+from authkit.compare.spectrum import credential_sizes
 from tests.contract.test_public import assert_json_error
 from tests.targets import Fleet, Target
 from tests.test_flask_sessions import commands_during
