@@ -26,7 +26,7 @@ from flask import Flask
 
 from flask_cookie.session_cookie import SlidingCookieSessionInterface
 from flask_cookie.views import api
-from shared import flask_api
+from shared import flask_api, page
 from shared.passwords import warm_up
 from shared.redis_store import STORE_ERRORS, connect
 from shared.settings import Settings
@@ -64,7 +64,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["authkit_users"] = connect(
         settings.require_redis_url(), settings.store_timeout_seconds
     )
-    flask_api.install(app, store_errors=STORE_ERRORS)
+    flask_api.install(app, store_errors=STORE_ERRORS, allowed_hosts=list(settings.allowed_hosts))
+    # Failed logins are counted in Redis, beside the users (the only thing stored).
+    flask_api.install_login_throttle(app, app.extensions["authkit_users"])
     app.register_blueprint(api)
+    page.register_flask(app)  # the demo page at /
     warm_up()
     return app

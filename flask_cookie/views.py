@@ -19,7 +19,7 @@ from shared.bodies import require_string_fields
 from shared.cart import add_line, parse_add_item, remove_line, render_cart
 from shared.catalog import PRODUCTS
 from shared.errors import ApiError, store_unavailable, unauthenticated
-from shared.flask_api import json_body, no_content
+from shared.flask_api import check_login_throttle, json_body, no_content
 from shared.passwords import verify_password
 
 api = Blueprint("api", __name__)
@@ -111,8 +111,10 @@ def csrf() -> Response:
 @api.post("/login")
 def login() -> Response:
     username, password = require_string_fields(json_body(), "username", "password")
+    count_failure = check_login_throttle(username)  # 429 before the password is looked at
     stored_hash = redis_users.password_hash(_users(), username)
     if not verify_password(stored_hash, password):
+        count_failure()
         raise ApiError("invalid_credentials", "Wrong username or password.")
     # Nothing to fixate: there is no server-side ID. A new CSRF token and login time make
     # a new cookie, and nothing from the anonymous cookie is carried over.
