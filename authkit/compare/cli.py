@@ -90,6 +90,11 @@ def register(subparsers: Any) -> None:
         "--no-verify", action="store_true", help="skip the contract check (numbers unverified)"
     )
     compare.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    compare.add_argument(
+        "--url", action="append", default=[], metavar="NAME=URL", type=_name_url,
+        help="measure variant NAME at a server already running at URL (e.g. behind a load "
+        "balancer) instead of starting it: verified and loaded there; no server CPU, no probes",
+    )  # fmt: skip
     compare.add_argument("--quiet", action="store_true", help="no progress display")
     compare.set_defaults(handler=run_compare)
 
@@ -144,6 +149,13 @@ class RichProgressDisplay(Progress):
         self.display.stop()
 
 
+def _name_url(text: str) -> tuple[str, str]:
+    name, sep, url = text.partition("=")
+    if not sep or not url.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"expected NAME=http://HOST:PORT, got {text!r}")
+    return name, url
+
+
 def options_from(args: argparse.Namespace) -> CompareOptions:
     options = CompareOptions(
         variants=args.variants,
@@ -161,6 +173,7 @@ def options_from(args: argparse.Namespace) -> CompareOptions:
         workers=args.workers,
         verify=not args.no_verify,
         pin=not args.no_pin,
+        urls=dict(args.url),
     )
     if args.scenarios:
         options.scenarios = list(dict.fromkeys(args.scenarios))
@@ -173,6 +186,10 @@ def run_compare(args: argparse.Namespace) -> int:
     comparison = Comparison(options, display)
     if comparison.unknown:
         console.print(f"[red]unknown variants:[/red] {', '.join(comparison.unknown)}")
+        return 2
+    measured = {t.name for t in comparison.targets if not t.is_baseline}
+    if stray := sorted(set(options.urls) - measured):
+        console.print(f"[red]--url for variants not measured:[/red] {', '.join(stray)}")
         return 2
     try:
         results = comparison.run()

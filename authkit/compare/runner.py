@@ -73,6 +73,21 @@ class CompareOptions:
     workers: int = DEFAULT_WORKERS
     verify: bool = True
     pin: bool = True
+    #: ``--url NAME=URL``: variants already running elsewhere (e.g. two instances behind a
+    #: load balancer in docker compose), loaded and verified there instead of started here.
+    urls: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunningServer:
+    """A server this run did not start (``--url``). Its processes are not ours to read, so
+    its cells carry no server CPU or memory, and the probes (which restart the server with
+    short lifetimes and a counting wrapper) are skipped."""
+
+    url: str
+
+    def worker_pids(self) -> list[int]:
+        return []
 
 
 @dataclass
@@ -158,6 +173,7 @@ class Comparison:
             "verification": None,
             "probe": None,
             "revocation": None,
+            "url": self.options.urls.get(target.name),
         }
 
     def _fail(self, target: Target, reason: str) -> None:
@@ -201,7 +217,7 @@ class Comparison:
                 self._round(round_index, stores)
             # Probes after the rounds: only verified variants get numbers.
             for target in self.targets:
-                if not target.is_baseline and self._active(target):
+                if self._probed(target):
                     self._probe(target, stores)
         finally:
             stores.close()
@@ -227,7 +243,7 @@ class Comparison:
                     label = f"round {round_index + 1}: {target.name} {scenario}"
                     steps.append(Step(label, _cell_estimate(scenario, self.options)))
         for target in active:
-            if not target.is_baseline:
+            if self._probed(target):
                 seconds = 4.0
                 if "revocation" in self.options.scenarios:
                     seconds = _revocation_estimate(target, self.options)
@@ -245,6 +261,11 @@ class Comparison:
         finally:
             self.timeline.append([label, round(time.monotonic() - started, 2)])
             self.progress.done(step)
+
+    def _probed(self, target: Target) -> bool:
+        return (
+            not target.is_baseline and self._active(target) and target.name not in self.options.urls
+        )
 
     @staticmethod
     def _order(targets: list[Target], round_index: int) -> list[Target]:
@@ -264,8 +285,12 @@ class Comparison:
         variant: Variant | None = None,
         extra: dict[str, str] | None = None,
         tag: str = "load",
-    ) -> Iterator[VariantServer]:
+    ) -> Iterator[VariantServer | RunningServer]:
         """Serve a target on the run's port, pinned to the server core when pinning."""
+        url = self.options.urls.get(target.name)
+        if url and variant is None:
+            yield RunningServer(url.rstrip("/"))
+            return
         log = self.out / "logs" / f"{target.name}-{tag}.log"
         with serving(
             variant or target.variant,
@@ -400,6 +425,8 @@ class Comparison:
             self.progress.note(f"[yellow]{target.name} {scenario}: {cell['error']}[/yellow]")
             return cell
         cell.update(_cell_numbers(window, _store_kind(target, options.database)))
+        if target.name in options.urls:  # served elsewhere: no CPU or memory readable here
+            cell["server"] = {"cpu_seconds": None, "cpu_ms_per_request": None, "rss_mb": None}
         if scenario == "login":
             logins = window.summary.get("by_name", {}).get("POST /login", 0)
             cell["logins_per_second"] = round(logins / max(window.summary["seconds"], 1e-9), 2)
