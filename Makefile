@@ -7,11 +7,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.authkit-installed
 
-.PHONY: help install stores chromium test test-fast compare lint format clean
+.PHONY: help install stores chromium test test-fast test-compose compare lint format clean
 
 help:
 	@echo "make test      run the whole test suite against real servers"
 	@echo "make compare   measure every variant side by side and write reports/<timestamp>/"
+	@echo "make test-compose  start docker-compose.yml for real and check it (root, Debian/Ubuntu)"
 	@echo "make lint      ruff check + format check"
 
 $(STAMP): pyproject.toml
@@ -41,6 +42,12 @@ test: stores chromium
 
 test-fast: stores
 	$(PY) -m pytest -m "not slow and not fault"
+
+# Root on Debian/Ubuntu: installs an engine + Compose v2 CLI, builds stand-in base images, runs
+# the compose file in a private network namespace, removes it all again. Elsewhere: skips,
+# saying why. See compose/test-compose.
+test-compose: install
+	VENV=$(abspath $(VENV)) compose/test-compose
 
 compare: stores
 	@# wrk gives each variant a ceiling run without Locust in the way; optional.

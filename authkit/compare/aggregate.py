@@ -71,7 +71,10 @@ def summarise(results: ResultSet) -> dict[str, dict[str, dict[str, Any]]]:
                 else None,
                 "failures": sum(c.failures for c in cells),
                 "failures_by_status": dict(failures),
-                "rss_mb": max(c.server["rss_mb"] for c in cells),
+                "rss_mb": max(
+                    (c.server["rss_mb"] for c in cells if c.server["rss_mb"] is not None),
+                    default=None,
+                ),
                 "redis_calls_per_request": {k: _median(v) for k, v in sorted(redis_calls.items())},
                 "loadgen_core_share": max(c.load_generator["core_share"] or 0 for c in cells),
                 "loadgen_saturated": any(c.load_generator["saturated"] for c in cells),

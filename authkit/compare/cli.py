@@ -128,6 +128,9 @@ def _add_option(parser: argparse.ArgumentParser, option: dataclasses.Field) -> N
         help_text += f": any of {', '.join(SCENARIOS)} (default: {' '.join(default_scenarios())})"
         parser.add_argument(flag, dest=option.name, help=help_text, **meta)
         return
+    if meta.get("action") == "append":  # repeatable (--url NAME=URL ...), gathered as a list
+        parser.add_argument(flag, dest=option.name, default=[], help=help_text, **meta)
+        return
     default = option.default
     if default is not None and default is not dataclasses.MISSING:
         meta.setdefault("type", type(default))
@@ -137,6 +140,7 @@ def _add_option(parser: argparse.ArgumentParser, option: dataclasses.Field) -> N
 
 def options_from(args: argparse.Namespace) -> CompareOptions:
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(CompareOptions)}
+    values["urls"] = dict(values["urls"])  # [(name, url), ...] from the repeated option
     if values["scenarios"] is None:
         del values["scenarios"]  # the registry's default set
     else:
@@ -152,6 +156,10 @@ def run_compare(args: argparse.Namespace) -> int:
     comparison = Comparison(options, display)
     if comparison.unknown:
         console.print(f"[red]unknown variants:[/red] {', '.join(comparison.unknown)}")
+        return 2
+    measured = {t.name for t in comparison.targets if not t.is_baseline}
+    if stray := sorted(set(options.urls) - measured):
+        console.print(f"[red]--url for variants not measured:[/red] {', '.join(stray)}")
         return 2
     try:
         results = comparison.run()

@@ -88,8 +88,10 @@ def redis_commandstats(url: str) -> dict[str, int]:
     calls = {}
     for key, value in stats.items():
         name = key.removeprefix("cmdstat_")
-        if name in {"info", "hello", "client|setinfo", "ping"}:
-            continue  # connection chatter and our own readings, not the variant's work
+        if name in {"info", "hello", "client|setinfo", "ping", "select"}:
+            # Connection chatter and our own readings, not the variant's work (SELECT is
+            # sent once per new connection when the URL names a database other than 0).
+            continue
         calls[name] = int(value["calls"]) if isinstance(value, dict) else 0
     return calls
 

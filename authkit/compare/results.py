@@ -150,6 +150,8 @@ class TargetStatus:
     #: The variant's page in Chromium (a PNG path relative to the run's directory), or why not.
     screenshot: str | None = None
     screenshot_error: str | None = None
+    #: Where it was measured when it ran elsewhere (``--url``), else None (started here).
+    url: str | None = None
     #: What a Redis crash lost, with and without persistence (``--restart-loss``).
     restart_loss: dict[str, Any] | None = None
 

@@ -9,6 +9,7 @@ store are pinned to core 0 and the load generator to core 1.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import datetime as dt
@@ -123,11 +124,43 @@ class CompareOptions:
         "the private Redis: append-only file (default) or none (a pure cache)",
         choices=REDIS_PERSISTENCE,
     )
+    #: ``--url NAME=URL``: variants already running elsewhere (e.g. two instances behind a
+    #: load balancer in docker compose), loaded and verified there instead of started here.
+    urls: dict[str, str] = _option(
+        None,
+        "measure variant NAME at a server already running at URL (e.g. behind a load "
+        "balancer) instead of starting it: verified and loaded there; no server CPU, no probes",
+        flag="--url",
+        action="append",
+        metavar="NAME=URL",
+        type=lambda text: parse_name_url(text),
+        default_factory=dict,
+    )
 
     @property
     def login_warmup(self) -> float:
         """The login run needs little warm-up: its users do not log in before they start."""
         return min(self.warmup, 1.0)
+
+
+def parse_name_url(text: str) -> tuple[str, str]:
+    """``NAME=http://HOST:PORT`` from the command line."""
+    name, sep, url = text.partition("=")
+    if not sep or not url.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"expected NAME=http://HOST:PORT, got {text!r}")
+    return name, url
+
+
+@dataclass
+class RunningServer:
+    """A server this run did not start (``--url``). Its processes are not ours to read, so
+    its cells carry no server CPU or memory, and the probes (which restart the server with
+    short lifetimes and a counting wrapper) are skipped."""
+
+    url: str
+
+    def worker_pids(self) -> list[int]:
+        return []
 
 
 @dataclass
@@ -201,6 +234,7 @@ class Comparison:
             colour=colour_of(variant),
             server=server_settings(variant, self.options.workers),
             declarations=None if target.is_baseline else variant.declarations(),
+            url=self.options.urls.get(target.name),
         )
 
     def _fail(self, target: Target, reason: str) -> None:
@@ -241,7 +275,7 @@ class Comparison:
                 self._round(round_index, stores)
             # Probes after the rounds: only verified variants get numbers.
             for target in self.targets:
-                if not target.is_baseline and self._active(target):
+                if self._probed(target):
                     self._probe(target, stores)
             if self.options.cost:
                 self._cost()
@@ -269,7 +303,7 @@ class Comparison:
                     label = f"round {round_index + 1}: {target.name} {scenario.name}"
                     steps.append(Step(label, scenario.estimate(self.options)))
         for target in active:
-            if not target.is_baseline:
+            if self._probed(target):
                 seconds = 4.0
                 if "revocation" in self.options.scenarios:
                     seconds = _revocation_estimate(target, self.options)
@@ -293,6 +327,11 @@ class Comparison:
             self.timeline.append([label, round(time.monotonic() - started, 2)])
             self.progress.done(step)
 
+    def _probed(self, target: Target) -> bool:
+        return (
+            not target.is_baseline and self._active(target) and target.name not in self.options.urls
+        )
+
     @staticmethod
     def _order(targets: list[Target], round_index: int) -> list[Target]:
         if not targets:
@@ -315,8 +354,12 @@ class Comparison:
         variant: Variant | None = None,
         extra: dict[str, str] | None = None,
         tag: str = "load",
-    ) -> Iterator[VariantServer]:
+    ) -> Iterator[VariantServer | RunningServer]:
         """Serve a target on the run's port, pinned to the server core when pinning."""
+        url = self.options.urls.get(target.name)
+        if url and variant is None:
+            yield RunningServer(url.rstrip("/"))
+            return
         log = self.out / "logs" / f"{target.name}-{tag}.log"
         with serving(
             variant or target.variant,
@@ -453,6 +496,8 @@ class Comparison:
             self.progress.note(f"[yellow]{target.name} {scenario}: {cell['error']}[/yellow]")
             return Cell(**cell)
         cell.update(_cell_numbers(window, _store_kind(target, options.database)))
+        if target.name in options.urls:  # served elsewhere: no CPU or memory readable here
+            cell["server"] = {"cpu_seconds": None, "cpu_ms_per_request": None, "rss_mb": None}
         if scenario.measures == "login":
             logins = window.summary.get("by_name", {}).get("POST /login", 0)
             cell["logins_per_second"] = round(logins / max(window.summary["seconds"], 1e-9), 2)
