@@ -7,13 +7,15 @@ either: on loopback, or whenever the peer's kernel is alive, the kernel acknowle
 send and answers keepalive probes, so ``tcp_user_timeout`` and keepalives never trip (tried
 here against a SIGSTOPped server). psycopg has no read timeout.
 
-So one watchdog thread per worker process (started on the first request, after gunicorn
-forks) looks at the requests in flight a few times per deadline and shuts down the database
+So one watchdog thread per worker process (started on the first query, after gunicorn
+forks) looks at the queries in flight a few times per deadline and shuts down the database
 socket of any that has waited longer than ``DATABASE_DEADLINE_SECONDS``. The blocked call
 then fails at once with ``OperationalError`` (answered 503 like any outage), the broken
-connection is discarded, and the next request connects afresh. A request costs two dict
-operations; an earlier version started a timer thread per request, which the comparison
-then charged to Django sessions.
+connection is discarded, and the next request connects afresh. Only the database calls are
+timed (Django's ``execute_wrapper``), not the whole request: a login's argon2 hash on a busy
+machine must not count against the database. A query costs two dict operations; an earlier
+version started a timer thread per request, which the comparison then charged to Django
+sessions.
 """
 
 from __future__ import annotations
@@ -94,8 +96,14 @@ class DatabaseDeadlineMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not self.enabled:
             return self.get_response(request)
-        self.watchdog.watch(connections[DEFAULT_DB_ALIAS])  # this thread's connection wrapper
-        try:
+        with connections[DEFAULT_DB_ALIAS].execute_wrapper(self._timed):
             return self.get_response(request)
+
+    def _timed(self, execute: Callable[..., Any], sql: str, params: Any, many: bool,
+               context: dict[str, Any]) -> Any:  # fmt: skip
+        """Run one statement under the watchdog's eye (Django's execute_wrapper protocol)."""
+        self.watchdog.watch(context["connection"])
+        try:
+            return execute(sql, params, many, context)
         finally:
             self.watchdog.done()

@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 import requests
 
+from shared.http_policy import API_CSP
 from shared.page import ASSETS, CONTENT_SECURITY_POLICY
 from tests.targets import Target
 
@@ -67,13 +68,14 @@ def test_the_page_is_read_only(target: Target) -> None:
 
 
 def test_the_api_keeps_its_headers(target: Target) -> None:
-    """Serving a page changed nothing for the API: JSON, nosniff, no-store unless public."""
+    """Serving a page changed nothing for the API: JSON, nosniff, no-store unless public,
+    and the API's own strict policy, not the page's."""
     me = requests.get(target.url + "/me", timeout=10)
     assert me.status_code == 401
     assert me.headers["Content-Type"].startswith("application/json")
     assert me.headers["Cache-Control"] == "no-store"
     assert me.headers["X-Content-Type-Options"] == "nosniff"
-    assert "Content-Security-Policy" not in me.headers
+    assert me.headers["Content-Security-Policy"] == API_CSP
     products = requests.get(target.url + "/products", timeout=10)
     assert products.headers["Content-Type"].startswith("application/json")
     assert "no-store" not in products.headers.get("Cache-Control", "")
