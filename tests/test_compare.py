@@ -48,6 +48,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         rounds=1,
         revocation_lifetime=LIFETIME,
         out=out,
+        cost=False,  # counted by tests/test_cost.py; its report section by a fixture below
     )
     results = Comparison(options).run()
     render.write_report(results, out)
@@ -363,6 +364,8 @@ def test_a_variant_that_cannot_start_is_reported_failed_without_numbers(
         users=2,
         rounds=1,
         out=tmp_path,
+        cost=False,
+        screenshots=False,
     )
     results = Comparison(options).run()
     target = results.targets["broken-variant"]

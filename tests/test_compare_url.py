@@ -32,6 +32,8 @@ def test_a_running_url_is_loaded_there_without_server_numbers(tmp_path: Path) ->
             users=2,
             rounds=1,
             verify=False,
+            cost=False,
+            screenshots=False,
             urls={"jwt-stateless": srv.url},
             out=tmp_path,
         )
