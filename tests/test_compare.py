@@ -49,6 +49,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         revocation_lifetime=LIFETIME,
         out=out,
         cost=False,  # counted by tests/test_cost.py; its report section by a fixture below
+        audit=False,  # run by tests/test_audit.py; its report section by a fixture below
     )
     results = Comparison(options).run()
     render.write_report(results, out)
@@ -366,6 +367,7 @@ def test_a_variant_that_cannot_start_is_reported_failed_without_numbers(
         out=tmp_path,
         cost=False,
         screenshots=False,
+        audit=False,
     )
     results = Comparison(options).run()
     target = results.targets["broken-variant"]
@@ -412,3 +414,31 @@ def test_report_shows_the_counted_cost_beside_the_load_figures(tmp_path: Path) -
     html = (tmp_path / "report.html").read_text()
     assert "GET /me overhead, in parts" in html
     assert (tmp_path / "cost-attribution.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_report_shows_the_audit_matrix(tmp_path: Path) -> None:
+    document = fixture_results()
+    document["audit"] = {
+        "targets": ["jwt-example"],
+        "rows": [
+            {
+                "id": "alg-none",
+                "title": "JWT alg none",
+                "reference": "RFC 8725 3.1",
+                "cells": {"jwt-example": {"outcome": "held", "detail": "401"}},
+            },
+            {
+                "id": "logout",
+                "title": "logout replay",
+                "reference": "ASVS 3.3.1",
+                "cells": {"jwt-example": {"outcome": "declared difference", "detail": "200"}},
+            },
+        ],
+        "counts": {"held": 1, "declared difference": 1, "finding": 0, "n/a": 0},
+    }
+    render.write_report(results_module.ResultSet.from_dict(document), tmp_path)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## Security audit (observed in this run)" in summary
+    assert "| JWT alg none | RFC 8725 3.1 | held |" in summary
+    assert "| logout replay | ASVS 3.3.1 | declared ≠ |" in summary
+    assert "1 held, 1 declared differences, 0 findings" in summary

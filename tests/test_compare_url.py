@@ -34,6 +34,7 @@ def test_a_running_url_is_loaded_there_without_server_numbers(tmp_path: Path) ->
             verify=False,
             cost=False,
             screenshots=False,
+            audit=False,
             urls={"jwt-stateless": srv.url},
             out=tmp_path,
         )

@@ -104,7 +104,7 @@ def test_compare_runs_a_variant_and_a_scenario_added_only_to_the_registry(
         [sys.executable, "-m", "authkit.cli", "compare", "--variants", "throwaway-sessions",
          "--scenarios", "catalogue", "revocation", "--rounds", "1", "--duration", "1",
          "--warmup", "0.5", "--users", "2", "--revocation-lifetime", "2", "--no-pin",
-         "--no-cost", "--no-screenshots",
+         "--no-cost", "--no-screenshots", "--no-audit",
          "--quiet", "--out", str(out)],
         cwd=project_root(), env=outside, capture_output=True, text=True, timeout=600,
     )  # fmt: skip

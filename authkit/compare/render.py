@@ -20,6 +20,7 @@ import jinja2
 from rich.console import Console
 from rich.table import Table
 
+from authkit.audit.checks import DIFFERS, FINDING, HELD, NA
 from authkit.compare import aggregate, charts, spectrum
 from authkit.compare.results import ResultSet
 from authkit.scenarios import SCENARIOS, by_measure
@@ -494,6 +495,7 @@ def sections(
         ),
     ]
     parts += _cost_sections(results.cost, directory if with_charts else None)
+    parts += _audit_sections(results.audit)
     header, rows = view.matrix_rows()
     parts.append(
         Section(
@@ -772,6 +774,30 @@ def _cost_sections(cost: dict[str, Any] | None, directory: Path | None) -> list[
             )
             parts.append(Section("Attribution", kind="charts", charts=[chart], in_summary=False))
     return parts
+
+
+def _audit_sections(audit: dict[str, Any] | None) -> list[Section]:
+    """The security matrix observed against this run's variants (``authkit audit``)."""
+    if not audit:
+        return []
+    if "error" in audit:
+        return [Section("Security audit", kind="warnings", bullets=[f"not run: {audit['error']}"])]
+    symbol = {HELD: "held", DIFFERS: "declared ≠", FINDING: "FINDING", NA: "-"}
+    rows = []
+    for row in audit["rows"]:
+        cells = [row["cells"].get(name, {"outcome": NA})["outcome"] for name in audit["targets"]]
+        rows.append([row["title"], row["reference"], *(symbol.get(c, c) for c in cells)])
+    counts = audit.get("counts", {})
+    return [
+        Section(
+            "Security audit (observed in this run)",
+            note=f"authkit audit against the variants of this run ({len(rows)} checks: "
+            f"{counts.get(HELD, 0)} held, {counts.get(DIFFERS, 0)} declared differences, "
+            f"{counts.get(FINDING, 0)} findings). A finding contradicts a declaration.",
+            header=["check", "reference", *audit["targets"]],
+            rows=rows,
+        )
+    ]
 
 
 def _screenshots(view: View, directory: Path) -> list[Chart]:

@@ -176,6 +176,8 @@ class ResultSet:
     timeline: list[list[Any]] = field(default_factory=list)
     #: The ``authkit cost`` document of this run (counts per request), or ``{"error"}``.
     cost: dict[str, Any] | None = None
+    #: The ``authkit audit`` matrix of this run's variants, or ``{"error"}``.
+    audit: dict[str, Any] | None = None
     schema: str = SCHEMA
     schema_version: int = SCHEMA_VERSION
 
@@ -202,6 +204,7 @@ class ResultSet:
             wall_seconds=document.get("wall_seconds"),
             timeline=document.get("timeline", []),
             cost=document.get("cost"),
+            audit=document.get("audit"),
             schema=document["schema"],
             schema_version=SCHEMA_VERSION,
         )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from authkit import browser
+from authkit.audit.runner import audit_matrix
 from authkit.compare import loadgen, probes, restart_loss, spectrum
 from authkit.compare import results as results_module
 from authkit.compare.measure import (
@@ -118,6 +119,9 @@ class CompareOptions:
         True,
         "skip the counted cost (authkit cost: instructions and system calls per request)",
         flag="--no-cost",
+    )
+    audit: bool = _option(
+        True, "skip the security audit (authkit audit) of the variants", flag="--no-audit"
     )
     redis_persistence: str | None = _option(
         None,
@@ -219,6 +223,7 @@ class Comparison:
         self.started = time.monotonic()
         self.timeline: list[list[Any]] = []
         self.cost: dict[str, Any] | None = None
+        self.audit: dict[str, Any] | None = None
 
     # -- bookkeeping ---------------------------------------------------------------
     def _record_target(self, target: Target) -> None:
@@ -279,6 +284,8 @@ class Comparison:
                     self._probe(target, stores)
             if self.options.cost:
                 self._cost()
+            if self.options.audit:
+                self._audit()
         finally:
             stores.close()
             if self.pinning:
@@ -310,6 +317,8 @@ class Comparison:
                 if self.options.screenshots:
                     seconds += 6.0  # Chromium's start, a login and three cart adds
                 steps.append(Step(f"probe {target.name}", seconds))
+        if self.options.audit:
+            steps.append(Step("security audit", 15.0 * len(active) + 10))
         if self.options.cost:
             # callgrind and strace of every target, two at a time (about 25 s per target).
             steps.append(Step("counted cost", 25.0 * len(active) + 10))
@@ -567,6 +576,20 @@ class Comparison:
                 self.cost = {"error": _short(exc)}
                 self.progress.note(f"[yellow]counted cost failed: {_short(exc)}[/yellow]")
 
+    def _audit(self) -> None:
+        """The security matrix (:mod:`authkit.audit`) of the variants measured here."""
+        names = [
+            t.name
+            for t in self.targets
+            if not t.is_baseline and self._active(t) and t.name not in self.options.urls
+        ]
+        with self._step("security audit"):
+            try:
+                self.audit = audit_matrix(names, database=self.options.database).as_dict()
+            except Exception as exc:
+                self.audit = {"error": _short(exc)}
+                self.progress.note(f"[yellow]security audit failed: {_short(exc)}[/yellow]")
+
     def _screenshot(self, target: Target, url: str) -> None:
         """The variant's page in Chromium, logged in with a cart (for the report)."""
         reason = browser.unavailable_reason()
@@ -641,6 +664,7 @@ class Comparison:
             cells=self.cells,
             timeline=self.timeline,
             cost=self.cost,
+            audit=self.audit,
         )
 
 
