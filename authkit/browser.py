@@ -166,7 +166,8 @@ def screenshot_variants(
     return shots
 
 
-def main() -> None:  # pragma: no cover - a manual check: python -m authkit.browser URL STYLE OUT
+def main() -> None:
+    """``python -m authkit.browser URL STYLE OUT``: one screenshot (compare runs this)."""
     import sys
 
     url, style, out = sys.argv[1:4]

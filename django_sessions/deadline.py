@@ -11,9 +11,11 @@ So one watchdog thread per worker process (started on the first query, after gun
 forks) looks at the queries in flight a few times per deadline and shuts down the database
 socket of any that has waited longer than ``DATABASE_DEADLINE_SECONDS``. The blocked call
 then fails at once with ``OperationalError`` (answered 503 like any outage), the broken
-connection is discarded, and the next request connects afresh. Only the database calls are
-timed (Django's ``execute_wrapper``), not the whole request: a login's argon2 hash on a busy
-machine must not count against the database. A query costs two dict operations; an earlier
+connection is discarded, and the next request connects afresh. The clock runs for the whole
+request (Django's connection health check, ``SELECT 1`` at the first query, runs outside any
+query hook and would hang on a frozen server), except while the password hash runs
+(:func:`outside_the_deadline` in the hasher): argon2 on a busy machine is CPU, not the
+database, and must not be cut as an outage. A request costs two dict operations; an earlier
 version started a timer thread per request, which the comparison then charged to Django
 sessions.
 """
@@ -25,7 +27,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -60,8 +62,9 @@ class Watchdog:
         self.in_flight[threading.get_ident()] = entry
         return entry
 
-    def done(self) -> None:
-        self.in_flight.pop(threading.get_ident(), None)
+    def done(self) -> tuple[float, Any] | None:
+        """Stop watching this thread's request; returns what was watched."""
+        return self.in_flight.pop(threading.get_ident(), None)
 
     def _start(self) -> None:
         with self._start_lock:
@@ -87,23 +90,34 @@ class Watchdog:
             self.check()
 
 
+#: The process's watchdog, once the middleware has made it.
+_watchdog: Watchdog | None = None
+
+
+@contextlib.contextmanager
+def outside_the_deadline() -> Iterator[None]:
+    """CPU work inside a request (the password hash) does not count against the database
+    deadline: the request's clock stops here and starts afresh afterwards."""
+    watched = _watchdog.done() if _watchdog is not None else None
+    try:
+        yield
+    finally:
+        if watched is not None and _watchdog is not None:
+            _watchdog.watch(watched[1])
+
+
 class DatabaseDeadlineMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        global _watchdog
         self.get_response = get_response
         self.enabled = connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
-        self.watchdog = Watchdog(settings.DATABASE_DEADLINE_SECONDS)
+        self.watchdog = _watchdog = Watchdog(settings.DATABASE_DEADLINE_SECONDS)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not self.enabled:
             return self.get_response(request)
-        with connections[DEFAULT_DB_ALIAS].execute_wrapper(self._timed):
-            return self.get_response(request)
-
-    def _timed(self, execute: Callable[..., Any], sql: str, params: Any, many: bool,
-               context: dict[str, Any]) -> Any:  # fmt: skip
-        """Run one statement under the watchdog's eye (Django's execute_wrapper protocol)."""
-        self.watchdog.watch(context["connection"])
+        self.watchdog.watch(connections[DEFAULT_DB_ALIAS])  # this thread's connection wrapper
         try:
-            return execute(sql, params, many, context)
+            return self.get_response(request)
         finally:
             self.watchdog.done()

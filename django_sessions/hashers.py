@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
+from django_sessions.deadline import outside_the_deadline
 from shared.passwords import hash_parameters
 
 _PARAMS = hash_parameters()
@@ -26,6 +27,16 @@ class SharedArgon2PasswordHasher(Argon2PasswordHasher):
     time_cost = _PARAMS["time_cost"]
     memory_cost = _PARAMS["memory_kib"]
     parallelism = _PARAMS["parallelism"]
+
+    # The hash is CPU, not the database: on a busy machine it must not use up the request's
+    # database deadline (django_sessions/deadline.py), or a slow hash would read as an outage.
+    def verify(self, password: str, encoded: str) -> bool:
+        with outside_the_deadline():
+            return super().verify(password, encoded)
+
+    def encode(self, password: str, salt: str) -> str:
+        with outside_the_deadline():
+            return super().encode(password, salt)
 
 
 def django_encoded(argon2_hash: str) -> str:

@@ -39,17 +39,17 @@ def test_a_running_url_is_loaded_there_without_server_numbers(tmp_path: Path) ->
             out=tmp_path,
         )
         results = Comparison(options).run()
-    target = results["targets"]["jwt-stateless"]
-    assert target["status"] == "ok"
-    assert target["url"] == srv.url
-    assert target["probe"] is None and target["revocation"] is None  # no restart possible
-    (cell,) = [c for c in results["cells"] if c["target"] == "jwt-stateless"]
-    assert cell["error"] is None and cell["requests"] > 0 and cell["failures"] == 0
-    assert cell["server"] == {"cpu_seconds": None, "cpu_ms_per_request": None, "rss_mb": None}
+    target = results.targets["jwt-stateless"]
+    assert target.status == "ok"
+    assert target.url == srv.url
+    assert target.probe is None and target.revocation is None  # no restart possible
+    (cell,) = [c for c in results.cells if c.target == "jwt-stateless"]
+    assert cell.error is None and cell.requests > 0 and cell.failures == 0
+    assert cell.server == {"cpu_seconds": None, "cpu_ms_per_request": None, "rss_mb": None}
     # The baseline was started and measured as usual, and the report still renders.
-    assert [
-        c["server"]["cpu_seconds"] > 0 for c in results["cells"] if c["target"] == "flask-bare"
-    ] == [True]
+    assert [c.server["cpu_seconds"] > 0 for c in results.cells if c.target == "flask-bare"] == [
+        True
+    ]
     render.write_report(results, tmp_path)
     assert "jwt-stateless" in (tmp_path / "summary.md").read_text()
 

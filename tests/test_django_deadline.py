@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 from authkit.server import project_root
 
@@ -31,16 +32,9 @@ def counting_start(self):
     return original(self)
 threading.Thread.start = counting_start
 
-from django.db import connection
-
-def view(request):
-    with connection.cursor() as cursor:  # one statement per request, as a real view makes
-        cursor.execute("SELECT 1")
-        return cursor.fetchone()[0]
-
-middleware = DatabaseDeadlineMiddleware(view)
-middleware.enabled = True  # as on PostgreSQL (the watchdog is the same on SQLite's socketless
-answers = [middleware(object()) for _ in range(50)]  # connection: it never has to cut it)
+middleware = DatabaseDeadlineMiddleware(lambda request: 1)
+middleware.enabled = True  # as on PostgreSQL; the fake request never touches the database
+answers = [middleware(object()) for _ in range(50)]
 print(json.dumps({"answers": sum(answers), "threads_started": len(started)}))
 """
 
@@ -57,3 +51,25 @@ def test_deadline_starts_at_most_one_thread_per_process_not_one_per_request() ->
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["answers"] == 50
     assert result["threads_started"] <= 1, result
+
+
+def test_the_password_hash_does_not_count_against_the_deadline(monkeypatch) -> None:
+    """argon2 on a busy machine is CPU, not the database: a request whose hash outlasts the
+    deadline is not cut; one stuck past the deadline outside the hash is."""
+    from django_sessions import deadline
+
+    cut: list[object] = []
+    monkeypatch.setattr(deadline, "_shut_down_socket", cut.append)
+    watchdog = deadline.Watchdog(0.05)
+    monkeypatch.setattr(deadline, "_watchdog", watchdog)
+    monkeypatch.setattr(watchdog, "_start", lambda: None)  # checked by hand below
+    connection = object()
+    watchdog.watch(connection)
+    with deadline.outside_the_deadline():
+        time.sleep(0.2)  # "hashing", four times the deadline
+        watchdog.check()
+    watchdog.check()
+    assert cut == [], "the hash counted as database time"
+    time.sleep(0.1)  # now stuck past the deadline with the clock running
+    watchdog.check()
+    assert cut == [connection]

@@ -56,7 +56,7 @@ def test_signed_cookie_grows_with_the_cart(fleet: Fleet) -> None:
     target = fleet.get("django-signed-cookies[sqlite]")
     sizes = credential_sizes(target.url, "session", "user0101", "pw-0101")
     print(f"django-signed-cookies Cookie header bytes by cart lines: {sizes}")
-    assert sizes[0] < sizes[1] < sizes[10] < sizes[24] < 4096
+    assert sizes["0"] < sizes["1"] < sizes["10"] < sizes["24"] < 4096
 
 
 def test_a_signed_cookie_past_the_limit_is_refused_and_the_cart_kept(fleet: Fleet) -> None:

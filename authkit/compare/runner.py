@@ -14,6 +14,8 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
+import subprocess
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -43,7 +45,14 @@ from authkit.compare.verification import NONE, verify
 from authkit.cost.runner import run_cost
 from authkit.front import default_front, front_settings
 from authkit.scenarios import SCENARIOS, Scenario
-from authkit.server import DEFAULT_WORKERS, Stores, VariantServer, server_settings, serving
+from authkit.server import (
+    DEFAULT_WORKERS,
+    Stores,
+    VariantServer,
+    project_root,
+    server_settings,
+    serving,
+)
 from authkit.services import REDIS_PERSISTENCE, free_port
 from authkit.variants import Variant, colour_of
 from shared.passwords import hash_parameters
@@ -591,19 +600,30 @@ class Comparison:
                 self.progress.note(f"[yellow]security audit failed: {_short(exc)}[/yellow]")
 
     def _screenshot(self, target: Target, url: str) -> None:
-        """The variant's page in Chromium, logged in with a cart (for the report)."""
+        """The variant's page in Chromium, logged in with a cart (for the report).
+
+        In a child process: Playwright's sync API refuses to run in a thread that already
+        has an event loop (a caller's own Playwright, e.g. the browser tests in one pytest
+        session), and a browser that hangs is then bounded by a timeout.
+        """
         reason = browser.unavailable_reason()
         if reason:
             self.status[target.name].screenshot_error = reason
             return
+        out = self.out / "screenshots" / f"{target.name}.png"
         try:
-            shots = browser.screenshot_variants(
-                {target.name: (url, target.variant.style)}, self.out / "screenshots"
-            )
-        except Exception as exc:  # a picture is an extra: its failure is noted, not fatal
-            self.status[target.name].screenshot_error = _short(exc)
+            subprocess.run(
+                [sys.executable, "-m", "authkit.browser", url, target.variant.style, str(out)],
+                cwd=project_root(), capture_output=True, text=True, timeout=90, check=True,
+            )  # fmt: skip
+        except subprocess.CalledProcessError as exc:  # an extra: noted, not fatal
+            lines = (exc.stderr or exc.stdout or "").strip().splitlines()
+            self.status[target.name].screenshot_error = lines[-1] if lines else str(exc)
             return
-        self.status[target.name].screenshot = str(shots[target.name].relative_to(self.out))
+        except subprocess.TimeoutExpired:
+            self.status[target.name].screenshot_error = "Chromium took over 90 s"
+            return
+        self.status[target.name].screenshot = str(out.relative_to(self.out))
 
     # -- the document --------------------------------------------------------------
     def _document(self) -> ResultSet:

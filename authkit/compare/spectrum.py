@@ -68,7 +68,7 @@ def credential_sizes(
     username: str,
     password: str,
     lines: Sequence[int] = CART_LINES,
-) -> dict[int, int | str]:
+) -> dict[str, int | str]:
     """Credential bytes sent per request after filling the cart to each of ``lines`` lines.
 
     A value is a string (the error code) when the API refused to grow the cart, as a cookie
@@ -76,7 +76,7 @@ def credential_sizes(
     """
     client = client_for(style, url)
     client.login(username, password).raise_for_status()
-    sizes: dict[int, int | str] = {}
+    sizes: dict[str, int | str] = {}
     filled = 0
     for target in sorted(lines):
         error = ""
@@ -86,7 +86,8 @@ def credential_sizes(
             if added.status_code != 200:
                 error = added.json()["error"]["code"]
         client.get("/me").raise_for_status()
-        sizes[target] = error or header_bytes(client.credential_headers("GET"))
+        # String keys: the document goes through JSON, whose keys are strings.
+        sizes[str(target)] = error or header_bytes(client.credential_headers("GET"))
     client.logout()
     return sizes
 

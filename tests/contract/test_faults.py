@@ -184,9 +184,11 @@ def test_two_instances_share_one_store(target_id: str, fleet: Fleet) -> None:
 
 
 def on_sqlite(target_id: str) -> bool:
-    """Targets whose store is an SQLite file (django-sessions' default database)."""
+    """Targets that write their sessions to an SQLite file: Django's ``db`` and
+    ``cached_db`` engines (the cache, file and cookie engines write elsewhere)."""
     variant, database = parse_target_id(target_id)
-    return variant.store == "database" and database == "sqlite"
+    engine = variant.env.get("DJANGO_SESSION_ENGINE", "db")
+    return variant.store == "database" and database == "sqlite" and engine in ("db", "cached_db")
 
 
 #: The SQLite busy timeout of the server under test: a write waits this long for the lock.
