@@ -104,11 +104,14 @@ class Fleet:
         if target_id not in self._servers:
             variant, database = parse_target_id(target_id)
             stores = self._shared_stores(database)
-            # Each Redis variant gets its own database number, so their keys never meet.
+            # Each variant gets its own Redis database number and SQLite file, so their
+            # keys, rows and login-throttle counters never meet.
             env = dict(TEST_ENV)
             if variant.uses_redis:
                 env["REDIS_URL"] = stores.redis_url.rsplit("/", 1)[0] + f"/{self._next_redis_db}"
                 self._next_redis_db += 1
+            if variant.store == "database" and database == "sqlite":
+                env["SQLITE_PATH"] = str(stores.sqlite_path().with_name(f"{variant.name}.sqlite3"))
             server = self._stack.enter_context(
                 serving(variant, stores, database=database, extra_env=env)
             )

@@ -69,15 +69,19 @@ def started_targets(
     with contextlib.ExitStack() as stack:
         stores = stack.enter_context(
             Stores.start(
-                redis=any(v.store == "redis" for v in chosen),
+                redis=any(v.uses_redis for v in chosen),
                 postgres=database == "postgres" and any(v.store == "database" for v in chosen),
             )
         )
         targets = []
         for number, variant in enumerate(chosen):
             env = dict(AUDIT_ENV)
-            if variant.store == "redis":
+            # A Redis database and an SQLite file of its own: no variant sees another's
+            # users, sessions or login-throttle counters.
+            if variant.uses_redis:
                 env["REDIS_URL"] = stores.redis_url.rsplit("/", 1)[0] + f"/{number}"
+            if variant.store == "database":
+                env["SQLITE_PATH"] = str(stores.sqlite_path().with_name(f"{variant.name}.sqlite3"))
             server = stack.enter_context(serving(variant, stores, database=database, extra_env=env))
             jwt_key = None
             if variant.style == "bearer" and not server.env.get("JWT_ALGORITHM"):
