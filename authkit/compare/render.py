@@ -876,7 +876,11 @@ def summary_markdown(results: ResultSet, against: ResultSet | None = None) -> st
 #: The README's sample block lies between these markers; ``authkit report DIR --readme``
 #: writes it from DIR/results.json, and a test checks the README against the committed run.
 README_START, README_END = "<!-- sample-report -->", "<!-- /sample-report -->"
-README_SECTIONS = ("Cost per request", "Revocation, credentials, login")
+README_SECTIONS = (
+    "Counted cost per request (repeatable)",
+    "Cost per request",
+    "Revocation, credentials, login",
+)
 
 
 def readme_sample(results: ResultSet, source: str) -> str:
