@@ -37,7 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=services)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Whether ``pid`` runs: a zombie (dead, not yet reaped) answers ``kill(pid, 0)`` too."""
     try:
         os.kill(pid, 0)
@@ -60,13 +60,13 @@ def _stop_all(state: dict, timeout: float = 15) -> None:
     """Stop every recorded server, wait until each has exited, then remove its directory
     (only then: removing it first would pull the data out from under a running server)."""
     for info in state.values():
-        if _alive(info["pid"]):
+        if process_alive(info["pid"]):
             os.kill(info["pid"], signal.SIGINT if "postgres" in info["url"] else signal.SIGTERM)
     deadline = time.monotonic() + timeout
     for info in state.values():
-        while _alive(info["pid"]) and time.monotonic() < deadline:
+        while process_alive(info["pid"]) and time.monotonic() < deadline:
             time.sleep(0.05)
-        if _alive(info["pid"]):
+        if process_alive(info["pid"]):
             os.kill(info["pid"], signal.SIGKILL)
         if info.get("dir"):
             shutil.rmtree(info["dir"], ignore_errors=True)
@@ -88,7 +88,7 @@ def services(args: argparse.Namespace) -> int:
             print("authkit services: not running")
             return 1
         for name, info in state.items():
-            status = "running" if _alive(info["pid"]) else "dead"
+            status = "running" if process_alive(info["pid"]) else "dead"
             print(f"{name}: {status} pid {info['pid']} {info['url']}")
         return 0
     if args.action == "down":
@@ -97,7 +97,11 @@ def services(args: argparse.Namespace) -> int:
         print("authkit services: stopped")
         return 0
     wanted = {"redis"} | (set() if args.no_postgres else {"postgres"})
-    if state and set(state) == wanted and all(_alive(info["pid"]) for info in state.values()):
+    if (
+        state
+        and set(state) == wanted
+        and all(process_alive(info["pid"]) for info in state.values())
+    ):
         _print_exports(state)
         return 0
     # Anything left from an earlier `up` (one server dead, or a different set) is stopped

@@ -13,6 +13,7 @@ from pathlib import Path
 import requests
 
 from authkit.services import free_port
+from authkit.services_cli import process_alive
 from tests.targets import Fleet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,21 +113,10 @@ def test_services_down_removes_postgres_and_up_leaves_no_orphan(tmp_path: Path) 
     os.kill(state["redis"]["pid"], signal.SIGKILL)  # one server dies
     again = authkit("services", "up", env=env, timeout=180)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert not _pid_alive(state["postgres"]["pid"]), "the old PostgreSQL was left running"
+    assert not process_alive(state["postgres"]["pid"]), "the old PostgreSQL was left running"
     newer = json.loads((base / "state.json").read_text())
     assert authkit("services", "down", env=env, timeout=60).returncode == 0
-    assert not any(_pid_alive(info["pid"]) for info in newer.values())
+    assert not any(process_alive(info["pid"]) for info in newer.values())
     assert not base.exists()
     for info in (*state.values(), *newer.values()):
         assert not Path(info["dir"]).exists(), f"left behind: {info['dir']}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    try:  # a zombie still answers kill(0) until its parent reaps it
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
