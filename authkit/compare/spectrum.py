@@ -36,6 +36,7 @@ def variant_sets() -> dict[str, tuple[str, ...]]:
 #: Cart sizes the credential-size probe measures (the catalogue has 24 products).
 CART_LINES = (0, 1, 10, 24)
 
+
 def expand_variant_names(names: Iterable[str] | None) -> list[str]:
     """Variant names for ``--variants``: set names (``all``, ``main``...) expanded, order kept,
     duplicates dropped; ``None`` means the default set, ``main``."""
