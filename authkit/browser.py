@@ -88,7 +88,9 @@ def log_in(page: Page, username: str, password: str) -> None:
     page.fill("#password", password)
     page.click("#login-form button[type=submit]")
     page.wait_for_selector(f"#whoami:text-is('{username}')")
-    page.wait_for_selector("#cart-section:not([hidden])")
+    # The cart as the server has it, not the empty table shown before /cart answers: a
+    # JWT cart outlives the login, and a test reading it early would see no lines.
+    page.wait_for_selector("#cart-lines[data-loaded='1']", state="attached")
 
 
 def add_to_cart(page: Page, product_id: str) -> None:

@@ -9,6 +9,11 @@ based :class:`ApiClient` wraps one of them, so a test says ``client.login("alice
 variant. ``credential()`` takes a copy of what the client holds, and
 ``replay(credential)`` builds a client that presents it again: that is how revocation
 after logout is tested and measured.
+
+This module and :mod:`authkit.variants` are the only places that know what a style is:
+code elsewhere asks the style's auth class (:func:`auth_for`) what applies to it
+(``credential_in_cookie``, ``credential_is_token``, ``sends_csrf_token``, ``refreshes``)
+instead of comparing style names.
 """
 
 from __future__ import annotations
@@ -27,6 +32,15 @@ class SessionAuth:
     token the server handed out at login (or from ``GET /csrf``)."""
 
     style = "session"
+    #: The credential travels in a cookie the client's jar keeps (so cookie attributes,
+    #: SameSite and CSRF are what protect it).
+    credential_in_cookie = True
+    #: The credential is a signed token the client presents itself (a JWT).
+    credential_is_token = False
+    #: Unsafe requests carry the CSRF token handed out at login.
+    sends_csrf_token = True
+    #: A refresh token renews the credential (``POST /token/refresh``).
+    refreshes = False
 
     def __init__(self) -> None:
         self.csrf_token: str | None = None
@@ -48,6 +62,10 @@ class BearerAuth:
     once less than ``refresh_margin`` of the access token's lifetime is left."""
 
     style = "bearer"
+    credential_in_cookie = False
+    credential_is_token = True
+    sends_csrf_token = False
+    refreshes = True
     refresh_margin = 0.1
 
     def __init__(self) -> None:
@@ -77,17 +95,24 @@ class BearerAuth:
         return {"refresh_token": self.refresh_token}
 
 
-AUTHS: dict[str, type[SessionAuth] | type[BearerAuth]] = {
+Auth = SessionAuth | BearerAuth
+
+AUTHS: dict[str, type[Auth]] = {
     "session": SessionAuth,
     "bearer": BearerAuth,
 }
+
+
+def auth_for(style: str) -> type[Auth]:
+    """What the style sends and keeps (ask it, e.g. ``auth_for(style).refreshes``)."""
+    return AUTHS[style]
 
 
 class ApiClient:
     """A requests session speaking the contract as a client of one auth style."""
 
     style: str
-    auth: SessionAuth | BearerAuth
+    auth: Auth
 
     def __init__(self, base_url: str, http: requests.Session | None = None) -> None:
         self.base_url = base_url.rstrip("/")
@@ -167,6 +192,14 @@ class ApiClient:
         """A second client sharing this one's credential, as a second browser tab would."""
         return self.replay(self.credential())
 
+    def issued_at_login(self) -> dict[str, int]:
+        """Bytes of each piece of credential the last login answer handed out."""
+        raise NotImplementedError
+
+    def refresh(self) -> requests.Response:
+        """Renew the credential (only for styles whose auth ``refreshes``)."""
+        raise NotImplementedError(f"{self.style} credentials are not refreshed")
+
 
 class SessionClient(ApiClient):
     """A browser-like client: the cookie jar carries the session; unsafe calls add the token."""
@@ -197,6 +230,15 @@ class SessionClient(ApiClient):
         client.csrf_token = credential["csrf_token"]
         client.username = self.username
         return client
+
+    def issued_at_login(self) -> dict[str, int]:
+        response = self.login_response
+        assert response is not None, "log the client in first"
+        set_cookies = response.raw.headers.getlist("Set-Cookie") if response.raw else []
+        return {
+            "set_cookie_bytes": sum(len(c) for c in set_cookies),
+            "csrf_token_bytes": len(response.json().get("csrf_token", "")),
+        }
 
     def session_cookie(self) -> tuple[str, str] | None:
         cookies = self.http.cookies.get_dict()
@@ -235,6 +277,15 @@ class BearerClient(ApiClient):
 
     def credential(self) -> dict[str, Any]:
         return {"access_token": self.access_token, "refresh_token": self.refresh_token}
+
+    def issued_at_login(self) -> dict[str, int]:
+        response = self.login_response
+        assert response is not None, "log the client in first"
+        body = response.json()
+        return {
+            "access_token_bytes": len(body.get("access_token", "")),
+            "refresh_token_bytes": len(body.get("refresh_token", "")),
+        }
 
     def replay(self, credential: dict[str, Any]) -> BearerClient:
         client = BearerClient(self.base_url)

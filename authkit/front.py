@@ -3,10 +3,10 @@
 gunicorn's threaded worker gives a thread to a connection as soon as it is accepted, so a
 handful of clients that send a request one header line every few seconds (slowloris) hold
 every thread and take the server offline. gunicorn's documentation assumes a buffering
-proxy in front ("we strongly advise that you use Nginx"); the kit used to start none. This
-module starts one the way :mod:`authkit.services` starts the private Redis: its own
-configuration in a temporary directory, a free loopback port, removed on exit; the system
-nginx (if any) is never touched.
+proxy in front ("we strongly advise that you use Nginx"). This module starts one the way
+:mod:`authkit.services` starts the private Redis: its own configuration in a temporary
+directory, a free loopback port, removed on exit; the system nginx (if any) is never
+touched.
 
 What the front does, the same for every variant:
 
@@ -26,19 +26,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 from authkit.services import (
     PrivateServer,
     ServiceError,
     _can_apt_install,
+    apt_install,
     bracketed,
     find_binary,
     reachable_host,
+    start_owned,
 )
 from authkit.services import wait_for_port as _wait_for_port
 from shared.errors import code_for_status, error_body
@@ -87,12 +87,9 @@ def ensure_nginx() -> str:
             f"(Debian/Ubuntu: sudo apt-get install -y {NGINX_PACKAGE}; macOS: brew install "
             "nginx) or run without a front: AUTHKIT_FRONT=none."
         )
-    print(f"authkit: installing {NGINX_PACKAGE} with apt-get", file=sys.stderr)
     # Debian starts a freshly installed nginx on port 80 unless policy-rc.d says no; the
     # kit only wants the binary, so the package's service is kept from starting.
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "RUNLEVEL": "1"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", NGINX_PACKAGE], check=True, env=env)
+    apt_install([NGINX_PACKAGE], {"RUNLEVEL": "1"})
     found = find_binary("nginx")
     if not found:
         raise ServiceError(f"{NGINX_PACKAGE} was installed but no nginx binary was found")
@@ -222,32 +219,19 @@ class PrivateNginx(PrivateServer):
         conf = self.workdir / "nginx.conf"
         listen = f"{bracketed(self.host)}:{self.port}"
         conf.write_text(nginx_config(self.workdir, listen, self.upstream_port))
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "-p",
-                str(self.workdir),
-                "-c",
-                str(conf),
-                "-e",
-                str(self.workdir / "error.log"),
-            ],
+        error_log = self.workdir / "error.log"
+        self.proc = start_owned(
+            [binary, "-p", str(self.workdir), "-c", str(conf), "-e", str(error_log)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            start_new_session=True,
         )
         try:
             _wait_for_port(self.port, proc=self.proc, host=reachable_host(self.host))
         except ServiceError as exc:
-            error_log = self.workdir / "error.log"
             tail = error_log.read_text(errors="replace")[-2000:] if error_log.exists() else ""
             raise ServiceError(f"nginx did not start: {exc}\n{tail}") from None
         return self
-
-    def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def front_settings(front: str) -> dict[str, object]:

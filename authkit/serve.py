@@ -7,8 +7,11 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
-from authkit.server import DEFAULT_WORKERS, Stores, serving
+from authkit.launcher import Launcher, Target
+from authkit.server import DEFAULT_WORKERS, Stores
 from authkit.services import REDIS_PERSISTENCE, ServiceError
 from authkit.variants import VARIANTS, get_variant
 
@@ -46,14 +49,6 @@ def serve(args: argparse.Namespace) -> int:
     variant = get_variant(args.variant)
     if args.redis_persistence:  # read by PrivateRedis when it starts
         os.environ["AUTHKIT_REDIS_PERSISTENCE"] = args.redis_persistence
-    try:
-        stores = Stores.start(
-            redis=variant.uses_redis,
-            postgres=variant.store == "database" and args.database == "postgres",
-        )
-    except ServiceError as exc:
-        print(f"authkit: {exc}", file=sys.stderr)
-        return 2
     stop = False
 
     def _stop(*_: object) -> None:
@@ -61,29 +56,48 @@ def serve(args: argparse.Namespace) -> int:
         stop = True
 
     signal.signal(signal.SIGTERM, _stop)
-    try:
-        with serving(
-            variant,
-            stores,
-            database=args.database,
-            workers=args.workers,
-            port=args.port,
-            host=args.host,
-        ) as server:
-            print(f"authkit: {variant.name} on {server.url} (Ctrl-C to stop)")
-            if server.front:
-                print(f"authkit: behind a private nginx; gunicorn on 127.0.0.1:{server.port}")
-            if stores.redis:
-                print(f"authkit: private Redis at {stores.redis_url}")
-            if stores.postgres:
-                print(f"authkit: private PostgreSQL at {stores.database_url}")
-            while not stop and server.proc and server.proc.poll() is None:
-                time.sleep(0.5)
-            if server.proc and server.proc.poll() not in (None, 0):
-                print(f"authkit: gunicorn exited with {server.proc.returncode}", file=sys.stderr)
-                return 1
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stores.close()
+    with Launcher() as launcher:
+        try:
+            # One server alone: on the stores as given (REDIS_URL, SQLITE_PATH, ...), not
+            # kept apart from others the way the launcher's shared targets are.
+            stores = launcher.shared_stores(
+                redis=variant.uses_redis,
+                postgres=variant.store == "database" and args.database == "postgres",
+            )
+        except ServiceError as exc:
+            print(f"authkit: {exc}", file=sys.stderr)
+            return 2
+        try:
+            with launcher.dedicated(
+                variant,
+                stores=stores,
+                database=args.database,
+                workers=args.workers,
+                port=args.port,
+                host=args.host,
+                # gunicorn's error log (a 500's traceback among it) on this command's stderr,
+                # where a person running ``authkit serve`` looks.
+                log_path=Path("/dev/stderr"),
+            ) as target:
+                return _wait(target, stores, lambda: stop)
+        except KeyboardInterrupt:
+            return 0
+
+
+def _wait(target: Target, stores: Stores, stopped: Callable[[], bool]) -> int:
+    """Say where the server is, then wait for a signal or for gunicorn to exit."""
+    server = target.server
+    assert server is not None
+    print(f"authkit: {target.name} on {server.url} (Ctrl-C to stop)")
+    if server.front:
+        print(f"authkit: behind a private nginx; gunicorn on 127.0.0.1:{server.port}")
+    if stores.redis:
+        print(f"authkit: private Redis at {stores.redis_url}")
+    if stores.postgres:
+        print(f"authkit: private PostgreSQL at {stores.database_url}")
+    while not stopped() and server.proc and server.proc.poll() is None:
+        time.sleep(0.5)
+    if server.proc and server.proc.poll() not in (None, 0):
+        print(f"authkit: gunicorn exited with {server.proc.returncode}", file=sys.stderr)
+        return 1
     return 0

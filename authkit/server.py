@@ -21,6 +21,7 @@ from pathlib import Path
 
 import requests
 
+from authkit import reaper
 from authkit.front import PrivateNginx, default_front, front_settings
 from authkit.services import (
     PrivatePostgres,
@@ -28,6 +29,7 @@ from authkit.services import (
     bracketed,
     free_port,
     reachable_host,
+    start_owned,
     wait_for_port,
 )
 from authkit.variants import Variant, framework_of
@@ -37,6 +39,13 @@ from authkit.variants import Variant, framework_of
 #: variants of one framework and for its baseline.
 KEEP_ALIVE_SECONDS = 5
 DEFAULT_WORKERS = 2
+#: How long gunicorn may take to import the app and answer: a bound that tells a server
+#: that will never answer from one on a machine busy starting ten others (compose's up),
+#: not a measure of anything.
+START_TIMEOUT_SECONDS = 90
+#: The worker that serves a framework's ``worker_class``: ``gthread`` itself, with the
+#: requests gunicorn refuses before the app runs answered as JSON (see the module).
+WORKER_CLASSES = {"gthread": "authkit.gunicorn_worker.JsonErrorThreadWorker"}
 
 
 def gunicorn_argv(
@@ -47,7 +56,7 @@ def gunicorn_argv(
         sys.executable, "-m", "gunicorn", variant.app,
         "--bind", f"{bracketed(host)}:{port}",
         "--workers", str(workers),
-        "--worker-class", serving_spec.worker_class,
+        "--worker-class", WORKER_CLASSES.get(serving_spec.worker_class, serving_spec.worker_class),
         "--keep-alive", str(KEEP_ALIVE_SECONDS),
         "--graceful-timeout", "5",
         "--timeout", "30",
@@ -125,6 +134,7 @@ class Stores:
         """The SQLite file for database variants run without PostgreSQL (one per run)."""
         if self.sqlite_dir is None:
             self.sqlite_dir = Path(tempfile.mkdtemp(prefix="authkit-sqlite-"))
+            reaper.adopt_dir(self.sqlite_dir)
         return self.sqlite_dir / "authkit.sqlite3"
 
     def __enter__(self) -> Stores:
@@ -136,6 +146,7 @@ class Stores:
     def close(self) -> None:
         if self.sqlite_dir is not None:
             shutil.rmtree(self.sqlite_dir, ignore_errors=True)
+            reaper.release_dir(self.sqlite_dir)
         for server in (self.redis, self.postgres):
             if server is not None:
                 server.cleanup()
@@ -198,17 +209,16 @@ class VariantServer:
             return self.front.url
         return f"http://{bracketed(reachable_host(self.host))}:{self.port}"
 
-    def start(self, timeout: float = 30) -> VariantServer:
+    def start(self, timeout: float = START_TIMEOUT_SECONDS) -> VariantServer:
         self.port = self.port or free_port()
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(
+        self.proc = start_owned(
             gunicorn_argv(self.variant, self.port, self.workers, self.host),
             env=self.env,
             cwd=project_root(),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
-            start_new_session=True,
         )
         if log is not subprocess.DEVNULL:
             log.close()
@@ -241,14 +251,16 @@ class VariantServer:
     def stop(self) -> None:
         if self.front is not None:
             self.front.cleanup()
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None:
             return
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        reaper.release(self.proc)
 
 
 @contextlib.contextmanager

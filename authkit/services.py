@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import random
 import shutil
 import signal
 import socket
@@ -19,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from authkit import reaper
+
 REDIS_PACKAGE = "redis-server"
 POSTGRES_PACKAGE = "postgresql"
 
@@ -27,11 +30,41 @@ class ServiceError(RuntimeError):
     """A private server could not be found, installed or started."""
 
 
+#: Where private servers listen: below Linux's ephemeral range (32768-60999), which
+#: ``bind(port 0)`` and every outgoing connection draw from, so a port picked here is not
+#: handed to someone else between the check and the server's own bind.
+PORT_RANGE = (20000, 32000)
+#: Slices of :data:`PORT_RANGE`: each pytest-xdist worker picks in a slice of its own, so
+#: two workers starting servers at the same moment never pick the same port.
+PORT_SLICES = 8
+_handed_out: set[int] = set()
+
+
+def _port_slice() -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    number = int(worker[2:]) if worker[2:].isdigit() else os.getpid()
+    low, high = PORT_RANGE
+    width = (high - low) // PORT_SLICES
+    start = low + (number % PORT_SLICES) * width
+    return range(start, start + width)
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on right now, never the same twice in
+    one process (a server that just stopped may leave its port in TIME_WAIT)."""
+    ports = _port_slice()
+    for _ in range(500):
+        port = random.choice(ports)
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise ServiceError(f"no free port on 127.0.0.1 in {ports.start}-{ports.stop - 1}")
 
 
 def wait_for_port(
@@ -117,10 +150,19 @@ def ensure_binaries(redis: bool = False, postgres: bool = False, cost_tools: boo
             f"(Debian/Ubuntu: sudo apt-get install -y {' '.join(wanted)}; macOS: brew install "
             "redis postgresql), or point REDIS_URL / DATABASE_URL at servers you run yourself."
         )
-    print(f"authkit: installing {' '.join(wanted)} with apt-get", file=sys.stderr)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", *wanted], check=True, env=env)
+    apt_install(wanted)
+
+
+def apt_install(packages: list[str], extra_env: dict[str, str] | None = None) -> None:
+    """``apt-get install`` as root, waiting for a lock another apt holds; a clear error if
+    it fails (strict CI must fail then, not run on without the tool)."""
+    print(f"authkit: installing {' '.join(packages)} with apt-get", file=sys.stderr)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", **(extra_env or {})}
+    lock = ["-o", "DPkg::Lock::Timeout=300"]
+    for argv in (["apt-get", *lock, "update", "-qq"],
+                 ["apt-get", *lock, "install", "-y", "-qq", *packages]):  # fmt: skip
+        if subprocess.run(argv, env=env).returncode != 0:
+            raise ServiceError(f"{' '.join(argv)} failed: install {' '.join(packages)} by hand")
 
 
 class PrivateServer:
@@ -136,6 +178,8 @@ class PrivateServer:
 
     def __init__(self, workdir: Path | None = None, port: int | None = None) -> None:
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix=self.prefix))
+        if workdir is None:
+            reaper.adopt_dir(self.workdir)
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -152,6 +196,8 @@ class PrivateServer:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(self.kill_signal)
             self.proc.wait()
+        if self.proc is not None:
+            reaper.release(self.proc)
         self.proc = None
 
     def restart(self) -> None:
@@ -168,6 +214,14 @@ class PrivateServer:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
+        reaper.release_dir(self.workdir)
+
+    def detach(self) -> None:
+        """Let the server outlive this process (``authkit services up``): whoever holds its
+        PID and directory stops and removes them."""
+        if self.proc is not None:
+            reaper.release(self.proc)
+        reaper.release_dir(self.workdir)
 
 
 #: Redis persistence options: ``append-only`` (the default: an append-only file, fsync
@@ -224,12 +278,11 @@ class PrivateRedis(PrivateServer):
             "--daemonize", "no",
             "--logfile", str(self.workdir / "redis.log"),
         ]  # fmt: skip
-        self.proc = subprocess.Popen(
+        self.proc = start_owned(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # it logs to its logfile; an inherited pipe would
             stderr=subprocess.DEVNULL,  # keep `eval "$(authkit services up)"` waiting
-            start_new_session=True,
         )
         wait_for_port(self.port, proc=self.proc)
         return self
@@ -290,9 +343,8 @@ class PrivatePostgres(PrivateServer):
             "-c", "track_counts=on",
         ]  # fmt: skip
         log = open(self.workdir / "postgres.log", "ab")  # noqa: SIM115 - owned by the child
-        self.proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-            **run_as,
+        self.proc = start_owned(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, **run_as,
         )  # fmt: skip
         log.close()
         wait_for_port(self.port, proc=self.proc)
@@ -320,17 +372,45 @@ class PrivatePostgres(PrivateServer):
                 time.sleep(0.1)
 
 
+def start_owned(argv: list[str], **popen_kwargs: object) -> subprocess.Popen:
+    """Start ``argv`` in a session of its own, killed with its process group (and every
+    descendant) if this process dies without stopping it (:mod:`authkit.reaper`)."""
+    proc = subprocess.Popen(argv, start_new_session=True, **popen_kwargs)  # type: ignore[call-overload]
+    reaper.adopt(proc)
+    return proc
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL ``proc``, its process group and every descendant, and reap ``proc``.
+
+    Only while ``proc`` is not reaped: until then its ID (and its group's) cannot belong to
+    anybody else, even when it has already exited.
+    """
+    if proc.returncode is None:
+        doomed = [proc.pid, *_descendants(proc.pid)]
+        with contextlib.suppress(OSError):
+            if os.getpgid(proc.pid) == proc.pid:
+                os.killpg(proc.pid, signal.SIGKILL)
+        for pid in doomed:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait()
+    reaper.release(proc)
+
+
 def _terminate(
     proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 10
 ) -> None:
-    if proc is None or proc.poll() is not None:
+    if proc is None:
         return
-    proc.send_signal(sig)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    reaper.release(proc)
 
 
 def _descendants(pid: int) -> list[int]:

@@ -113,12 +113,14 @@ def services(args: argparse.Namespace) -> int:
     started: dict[str, dict] = {}
     try:
         redis = PrivateRedis(base / "redis").start()
+        redis.detach()  # outlives this command until `down`
         started["redis"] = {"pid": redis.proc.pid, "url": redis.url, "dir": str(redis.workdir)}
         if not args.no_postgres:
             # In a directory of its own under the system temporary directory (as root the
             # cluster runs as `postgres`, which may not enter the state directory's parents);
             # recorded, so that `down` removes it too.
             postgres = PrivatePostgres().start()
+            postgres.detach()
             started["postgres"] = {
                 "pid": postgres.proc.pid,
                 "url": postgres.url,

@@ -13,7 +13,7 @@ are served.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Literal
 
 Style = Literal["session", "bearer"]
@@ -53,64 +53,138 @@ class Framework:
     serving: Serving = field(default_factory=Serving)
     #: ``module:function`` run before the baseline starts.
     baseline_prepare: str = "loadtests.baselines:prepare"
+    #: What ``authkit cost``'s attribution names the overhead its parts do not cover.
+    cost_remainder: str = "unexplained"
+    #: ``module:function`` returning a context manager that calls ``hook(statement)`` for
+    #: every SQL statement the framework's database layer sends (``authkit cost``'s store
+    #: counter); ``None`` when the framework has no database layer of its own.
+    cost_sql_counter: str | None = None
 
     @property
     def baseline_name(self) -> str:
         return f"{self.name}-bare"
 
 
-@dataclass(frozen=True)
+#: Where a declaration is observed; :mod:`authkit.compare.render` says whether a run did.
+Observer = Literal[
+    "revocation_probe",  # compare's revocation probe, over HTTP
+    "storage_probe",  # compare's storage-call probe
+    "login_answer",  # what the login answer carries, seen by compare's probes
+    "contract_over_http",  # the contract suite run over HTTP by compare
+    "registry",  # declared only: nothing to observe
+    "test_suite",  # the focused tests (make test): outages and restarts
+    "browser_tests",  # Chromium on the demo page (tests/browser)
+]
+
+
+def row(label: str, observed_by: Observer) -> dict[str, str]:
+    """A declaration field's metadata: its row label in the report, where it is observed."""
+    return {"label": label, "observed_by": observed_by}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Behaviour:
-    """What a variant promises; each field is checked by the contract suite."""
+    """What a variant promises; each field is checked by the contract suite.
+
+    Fields defaulting to ``None`` follow from the auth style (:data:`STYLE_DEFAULTS`) unless
+    the variant says otherwise; :func:`register_variant` fills them in.
+    """
 
     #: When a credential stops working after ``POST /logout``.
-    revocation: Literal["immediate", "at_expiry"]
+    revocation: Literal["immediate", "at_expiry"] = field(
+        metadata=row("after logout", "revocation_probe")
+    )
     #: When other devices' credentials stop working after ``POST /logout-all``.
-    logout_all: Literal["immediate", "at_expiry"]
+    logout_all: Literal["immediate", "at_expiry"] = field(
+        metadata=row("after logout-all", "revocation_probe")
+    )
     #: Whether unsafe cookie-authenticated requests need ``X-CSRF-Token``.
-    csrf: Literal["required", "not_needed"]
+    csrf: Literal["required", "not_needed"] | None = field(
+        default=None, metadata=row("CSRF token", "contract_over_http")
+    )
     #: Whether the cart is still there after logging out and back in.
-    cart_survives_logout: bool
+    cart_survives_logout: bool = field(metadata=row("cart survives logout", "contract_over_http"))
     #: Whether a credential issued before a restart of the store still works after it
     #: (the kit's private Redis keeps an append-only file, fsync every second).
-    survives_store_restart: bool
+    survives_store_restart: bool = field(metadata=row("survives store restart", "test_suite"))
     #: What ``GET /me`` answers while the store is down: 200 or 503 ``store_unavailable``.
-    me_while_store_down: Literal["ok", "store_unavailable"]
+    me_while_store_down: Literal["ok", "store_unavailable"] = field(
+        metadata=row("GET /me, store down", "test_suite")
+    )
     #: The storage round trips one authenticated ``GET /me`` costs (Redis commands or SQL
     #: statements), as established by the variant's focused tests.
-    store_calls_per_read: int
+    store_calls_per_read: int = field(
+        metadata=row("store calls per read (declared)", "storage_probe")
+    )
     # -- in a browser, on the demo page at ``/`` (asserted by tests/browser).
     #: Whether the page is still logged in after a reload: "yes" (the cookie stays), or
     #: "local_storage_only" (tokens in memory by default are gone; ``?storage=local`` keeps them).
-    page_reload_keeps_login: Literal["yes", "local_storage_only"]
+    page_reload_keeps_login: Literal["yes", "local_storage_only"] | None = field(
+        default=None, metadata=row("page: logged in after reload", "browser_tests")
+    )
     #: What a script injected into the page (XSS) can read of the credential: "nothing" (the
     #: session cookie is HttpOnly), or "tokens_in_local_storage" (read, and usable from any
     #: other client; tokens held in memory are not there for a script run after a reload).
     #: In every case it can act as the user while the page is open.
-    xss_reads_credential: Literal["nothing", "tokens_in_local_storage"]
+    xss_reads_credential: Literal["nothing", "tokens_in_local_storage"] | None = field(
+        default=None, metadata=row("page: an injected script reads", "browser_tests")
+    )
     #: A form post and a fetch to the cart from a page on another site (127.0.0.2): "refused"
     #: (SameSite=Lax keeps the cookie off; Fetch Metadata and the CSRF token refuse), or
     #: "no_credential" (the browser has no credential to attach: 401).
-    cross_site_write: Literal["refused", "no_credential"]
+    cross_site_write: Literal["refused", "no_credential"] | None = field(
+        default=None, metadata=row("page: cross-site form/fetch to the cart", "browser_tests")
+    )
     #: After logout in one tab, the next request of another tab holding the same credential
     #: (the shared cookie; the token it loaded from localStorage): "refused" or "accepted".
-    other_tab_after_logout: Literal["refused", "accepted"]
+    other_tab_after_logout: Literal["refused", "accepted"] | None = field(
+        default=None, metadata=row("page: other tab after logout", "browser_tests")
+    )
     #: What Back shows after logout: the login form of a freshly loaded page, never a
     #: logged-in view from a cache.
-    back_after_logout: Literal["login_form"]
+    back_after_logout: Literal["login_form"] | None = field(
+        default=None, metadata=row("page: Back after logout", "browser_tests")
+    )
     # -- where the state lives (the seed's storage families) ----------------------------
     #: Where the session's state lives: in a server-side store behind an opaque ID
     #: ("server"), or inside the signed credential the client holds ("client": JWTs and
     #: signed cookies). The compare report groups variants by it.
-    session_state: Literal["server", "client"]
+    session_state: Literal["server", "client"] = field(
+        metadata=row("session state kept (server / client)", "test_suite")
+    )
     #: Where the cart lives: a server-side store ("store", so concurrent writes are made
     #: atomic there), or the signed cookie itself ("credential": it travels with the client,
     #: grows the cookie, and two tabs writing at once lose one write).
-    cart_in: Literal["store", "credential"]
+    cart_in: Literal["store", "credential"] = field(metadata=row("cart kept in", "test_suite"))
     #: What a restart of a Redis *without persistence* loses, as observed by
     #: ``tests/test_store_persistence.py`` (any of "sessions", "carts", "users",
     #: "revocations"); empty for variants whose state is not in Redis.
-    lost_without_persistence: tuple[str, ...] = ()
+    lost_without_persistence: tuple[str, ...] = field(
+        default=(), metadata=row("a Redis restart without persistence loses", "test_suite")
+    )
+
+
+#: What follows from the auth style alone: every variant of the style behaves so in a
+#: browser, so the registry says it once. A variant may still declare its own value.
+STYLE_DEFAULTS: dict[Style, dict[str, object]] = {
+    "session": {
+        "csrf": "required",
+        "page_reload_keeps_login": "yes",
+        "xss_reads_credential": "nothing",
+        "cross_site_write": "refused",
+        "other_tab_after_logout": "refused",
+        "back_after_logout": "login_form",
+    },
+    # Whether another tab's token is refused after logout depends on the revocation
+    # design, so each bearer variant declares ``other_tab_after_logout``.
+    "bearer": {
+        "csrf": "not_needed",
+        "page_reload_keeps_login": "local_storage_only",
+        "xss_reads_credential": "tokens_in_local_storage",
+        "cross_site_write": "no_credential",
+        "back_after_logout": "login_form",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -122,8 +196,8 @@ class Variant:
     app: str
     #: A key of :data:`FRAMEWORKS`.
     framework: str
-    style: Style
-    store: Store
+    style: Style = field(metadata=row("credential", "login_answer"))
+    store: Store = field(metadata=row("store", "registry"))
     #: ``module:function`` run once before the server starts (migrations, seed users).
     prepare: str
     #: ``None`` only for baselines: they have no auth to declare anything about.
@@ -143,6 +217,13 @@ class Variant:
     #: Measured by a plain ``authkit compare`` / ``make compare`` (the ``main`` set); every
     #: variant is measured by ``authkit compare --variants all``.
     in_default_compare: bool = False
+    #: The parts ``authkit cost`` takes its ``GET /me`` overhead apart into: each a
+    #: ``module:function(recorder, app, caller)`` of :mod:`authkit.cost.parts` (or the
+    #: variant's own) measuring calls this design's request makes, against its own store.
+    cost_parts: tuple[str, ...] = ()
+    #: Instructions over the baseline each endpoint should stay under (``authkit cost``
+    #: reports whether it does), e.g. ``{"GET /me": 300_000}``; empty for no goal.
+    cost_goal: dict[str, float] = field(default_factory=dict)
 
     @property
     def uses_redis(self) -> bool:
@@ -155,9 +236,25 @@ class Variant:
     def declarations(self) -> dict[str, object]:
         if self.behaviour is None:
             return {}
-        declared = {"style": self.style, "store": self.store, **asdict(self.behaviour)}
-        declared["lost_without_persistence"] = list(self.behaviour.lost_without_persistence)
-        return declared
+        out = {"style": self.style, "store": self.store, **asdict(self.behaviour)}
+        out["lost_without_persistence"] = list(self.behaviour.lost_without_persistence)
+        return out
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One row of the behaviour matrix: the key of :meth:`Variant.declarations`."""
+
+    key: str
+    label: str
+    observed_by: Observer
+
+
+def declaration_fields() -> list[Declaration]:
+    """Every declared row in report order (the credential and the store, then behaviour)."""
+    rows = [f for f in fields(Variant) if f.name in ("style", "store")]
+    rows += list(fields(Behaviour))
+    return [Declaration(f.name, f.metadata["label"], f.metadata["observed_by"]) for f in rows]
 
 
 FRAMEWORKS: dict[str, Framework] = {}
@@ -182,12 +279,28 @@ def register_framework(framework: Framework) -> Framework:
 
 
 def register_variant(variant: Variant) -> Variant:
-    """Add (or replace) a variant; its framework must be registered first."""
+    """Add (or replace) a variant; its framework must be registered first.
+
+    The behaviour rows the variant leaves out are filled in from its style's defaults; a
+    row neither declared nor defaulted is an error, as is a variant without cost parts
+    (``authkit cost`` would have nothing of its own to attribute its overhead to).
+    """
     if variant.framework not in FRAMEWORKS:
         known = ", ".join(FRAMEWORKS)
         raise ValueError(f"{variant.name}: unknown framework {variant.framework!r} ({known})")
     if variant.behaviour is None:
         raise ValueError(f"{variant.name}: a variant declares its behaviour")
+    if variant.style not in STYLE_DEFAULTS:
+        raise ValueError(f"{variant.name}: unknown style {variant.style!r}")
+    if not variant.cost_parts:
+        raise ValueError(f"{variant.name}: a variant declares its cost parts")
+    defaults = STYLE_DEFAULTS[variant.style]
+    missing = {k: v for k, v in defaults.items() if getattr(variant.behaviour, k) is None}
+    behaviour = replace(variant.behaviour, **missing)
+    undeclared = [f.name for f in fields(Behaviour) if getattr(behaviour, f.name) is None]
+    if undeclared:
+        raise ValueError(f"{variant.name}: declare {', '.join(undeclared)}")
+    variant = replace(variant, behaviour=behaviour)
     VARIANTS[variant.name] = variant
     return variant
 
@@ -218,10 +331,30 @@ def colour_of(variant: Variant) -> str:
 
 
 # -- the frameworks ------------------------------------------------------------------------
-register_framework(Framework("flask", baseline_app="loadtests.baselines.flask_bare:app"))
-register_framework(Framework("django", baseline_app="loadtests.baselines.django_bare:application"))
+register_framework(
+    Framework(
+        "flask",
+        baseline_app="loadtests.baselines.flask_bare:app",
+        cost_remainder="unexplained: Flask glue (request hooks, the extra header, response "
+        "headers)",
+    )
+)
+register_framework(
+    Framework(
+        "django",
+        baseline_app="loadtests.baselines.django_bare:application",
+        cost_remainder="unexplained: the middleware stack (Django's CSRF/auth/session and the "
+        "kit's)",
+        cost_sql_counter="authkit.cost.parts.django_engines:count_statements",
+    )
+)
 
 # -- the variants --------------------------------------------------------------------------
+#: The cost parts, by module (see :mod:`authkit.cost.parts`).
+_COOKIE_JAR = "authkit.cost.parts.harness:cookie_jar"
+_DJANGO = "authkit.cost.parts.django_engines"
+_DJANGO_USER = f"{_DJANGO}:user_load"
+
 register_variant(
     Variant(
         name="flask-sessions",
@@ -235,20 +368,16 @@ register_variant(
         behaviour=Behaviour(
             revocation="immediate",
             logout_all="immediate",
-            csrf="required",
             cart_survives_logout=False,
             survives_store_restart=True,
             me_while_store_down="store_unavailable",
             store_calls_per_read=1,
-            page_reload_keeps_login="yes",
-            xss_reads_credential="nothing",
-            cross_site_write="refused",
-            other_tab_after_logout="refused",
-            back_after_logout="login_form",
             session_state="server",
             cart_in="store",
             lost_without_persistence=("sessions", "carts", "users"),
         ),
+        cost_parts=(_COOKIE_JAR, "authkit.cost.parts.flask_interfaces:server_side_session"),
+        cost_goal={"GET /me": 0.3e6},
     )
 )
 register_variant(
@@ -266,21 +395,17 @@ register_variant(
         behaviour=Behaviour(
             revocation="immediate",
             logout_all="immediate",
-            csrf="required",
             cart_survives_logout=False,
             survives_store_restart=True,
             me_while_store_down="store_unavailable",
             # session SELECT + user SELECT; on PostgreSQL the connection health check
             # (CONN_HEALTH_CHECKS) adds a ``SELECT 1`` round trip that is not counted.
             store_calls_per_read=2,
-            page_reload_keeps_login="yes",
-            xss_reads_credential="nothing",
-            cross_site_write="refused",
-            other_tab_after_logout="refused",
-            back_after_logout="login_form",
             session_state="server",
             cart_in="store",
         ),
+        cost_parts=(_COOKIE_JAR, f"{_DJANGO}:db_session", _DJANGO_USER),
+        cost_goal={"GET /me": 1.5e6},
     )
 )
 register_variant(
@@ -298,20 +423,17 @@ register_variant(
         behaviour=Behaviour(
             revocation="at_expiry",
             logout_all="at_expiry",
-            csrf="not_needed",
             cart_survives_logout=True,
             survives_store_restart=True,
             me_while_store_down="ok",
             store_calls_per_read=0,
-            page_reload_keeps_login="local_storage_only",
-            xss_reads_credential="tokens_in_local_storage",
-            cross_site_write="no_credential",
             other_tab_after_logout="accepted",
-            back_after_logout="login_form",
             session_state="client",
             cart_in="store",
             lost_without_persistence=("carts", "users"),
         ),
+        cost_parts=("authkit.cost.parts.tokens:token_verification",),
+        cost_goal={"GET /me": 0.6e6},
     )
 )
 register_variant(
@@ -329,20 +451,20 @@ register_variant(
         behaviour=Behaviour(
             revocation="immediate",
             logout_all="immediate",
-            csrf="not_needed",
             cart_survives_logout=True,
             survives_store_restart=True,
             me_while_store_down="store_unavailable",
             store_calls_per_read=1,
-            page_reload_keeps_login="local_storage_only",
-            xss_reads_credential="tokens_in_local_storage",
-            cross_site_write="no_credential",
             other_tab_after_logout="refused",
-            back_after_logout="login_form",
             session_state="client",
             cart_in="store",
             lost_without_persistence=("carts", "users", "revocations"),
         ),
+        cost_parts=(
+            "authkit.cost.parts.tokens:token_verification",
+            "authkit.cost.parts.tokens:revocation_lookup",
+        ),
+        cost_goal={"GET /me": 0.9e6},
     )
 )
 
@@ -359,20 +481,15 @@ register_variant(
         behaviour=Behaviour(
             revocation="at_expiry",
             logout_all="at_expiry",
-            csrf="required",
             cart_survives_logout=False,
             survives_store_restart=True,
             me_while_store_down="ok",
             store_calls_per_read=0,
-            page_reload_keeps_login="yes",
-            xss_reads_credential="nothing",
-            cross_site_write="refused",
-            other_tab_after_logout="refused",
-            back_after_logout="login_form",
             session_state="client",
             cart_in="credential",
             lost_without_persistence=("users",),
         ),
+        cost_parts=(_COOKIE_JAR, "authkit.cost.parts.flask_interfaces:signed_cookie_session"),
     )
 )
 register_variant(
@@ -393,7 +510,6 @@ register_variant(
         behaviour=Behaviour(
             revocation="immediate",
             logout_all="immediate",
-            csrf="required",
             cart_survives_logout=False,
             survives_store_restart=True,
             me_while_store_down="store_unavailable",
@@ -401,12 +517,8 @@ register_variant(
             session_state="server",
             cart_in="store",
             lost_without_persistence=("sessions", "carts"),
-            page_reload_keeps_login="yes",
-            xss_reads_credential="nothing",
-            cross_site_write="refused",
-            other_tab_after_logout="refused",
-            back_after_logout="login_form",
         ),
+        cost_parts=(_COOKIE_JAR, f"{_DJANGO}:cache_session", _DJANGO_USER),
     )
 )
 register_variant(
@@ -427,19 +539,14 @@ register_variant(
         behaviour=Behaviour(
             revocation="immediate",
             logout_all="immediate",
-            csrf="required",
             cart_survives_logout=False,
             survives_store_restart=True,
             me_while_store_down="store_unavailable",
             store_calls_per_read=2,  # Redis GET (session, warm) + user SELECT
             session_state="server",
             cart_in="store",
-            page_reload_keeps_login="yes",
-            xss_reads_credential="nothing",
-            cross_site_write="refused",
-            other_tab_after_logout="refused",
-            back_after_logout="login_form",
         ),
+        cost_parts=(_COOKIE_JAR, f"{_DJANGO}:cached_db_session", _DJANGO_USER),
     )
 )
 register_variant(
@@ -459,7 +566,6 @@ register_variant(
         behaviour=Behaviour(
             revocation="immediate",
             logout_all="immediate",
-            csrf="required",
             cart_survives_logout=False,
             survives_store_restart=True,
             me_while_store_down="store_unavailable",
@@ -468,12 +574,8 @@ register_variant(
             store_calls_per_read=1,
             session_state="server",
             cart_in="store",
-            page_reload_keeps_login="yes",
-            xss_reads_credential="nothing",
-            cross_site_write="refused",
-            other_tab_after_logout="refused",
-            back_after_logout="login_form",
         ),
+        cost_parts=(_COOKIE_JAR, f"{_DJANGO}:file_session", _DJANGO_USER),
     )
 )
 register_variant(
@@ -495,19 +597,14 @@ register_variant(
             # The session auth hash is checked against the user row on every read, so
             # bumping the user's session generation ends every cookie at once.
             logout_all="immediate",
-            csrf="required",
             cart_survives_logout=False,
             survives_store_restart=True,
             me_while_store_down="store_unavailable",
             store_calls_per_read=1,  # user SELECT
             session_state="client",
             cart_in="credential",
-            page_reload_keeps_login="yes",
-            xss_reads_credential="nothing",
-            cross_site_write="refused",
-            other_tab_after_logout="refused",
-            back_after_logout="login_form",
         ),
+        cost_parts=(_COOKIE_JAR, f"{_DJANGO}:signed_cookie_session", _DJANGO_USER),
     )
 )
 

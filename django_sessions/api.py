@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -12,21 +13,36 @@ from shared.bodies import check_body_size, is_json_content_type, parse_json_obje
 from shared.errors import ApiError
 from shared.settings import MAX_BODY_BYTES
 
+#: The methods each view accepts (declared with :func:`allow`), by the undecorated view.
+_ALLOWED_METHODS: dict[Callable, frozenset[str]] = {}
+
 
 def allow(*methods: str) -> Callable:
-    """``require_http_methods`` that also tells ``ApiAccessMiddleware`` the methods.
+    """``require_http_methods`` that also declares the methods to ``ApiAccessMiddleware``.
 
     Django checks methods inside the view, i.e. after every middleware ran, so an
-    unauthenticated ``GET /logout`` would get 401 rather than 405. Recording the methods on
-    the view lets the middleware answer 405 first, as a router does.
+    unauthenticated ``GET /logout`` would get 401 rather than 405. The middleware answers
+    405 first, as a router does, from the methods declared here (see
+    :func:`allowed_methods`).
     """
 
     def decorator(view: Callable) -> Callable:
-        wrapped = require_http_methods(list(methods))(view)
-        wrapped.allowed_methods = frozenset(methods)
-        return wrapped
+        _ALLOWED_METHODS[view] = frozenset(methods)
+        return require_http_methods(list(methods))(view)
 
     return decorator
+
+
+def allowed_methods(view_func: Callable) -> frozenset[str] | None:
+    """The methods declared with :func:`allow` for the view a URL resolved to (None: none).
+
+    A table kept by this module rather than an attribute on the view function: the
+    declaration has one owner, and the middleware asks it in plain sight. The lookup sees
+    through Django's decorators (``csrf_exempt`` wraps the view in a new function) by
+    following the ``__wrapped__`` links ``functools.wraps`` leaves, down to the view as
+    written.
+    """
+    return _ALLOWED_METHODS.get(inspect.unwrap(view_func))
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:

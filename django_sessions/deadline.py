@@ -15,9 +15,8 @@ connection is discarded, and the next request connects afresh. The clock runs fo
 request (Django's connection health check, ``SELECT 1`` at the first query, runs outside any
 query hook and would hang on a frozen server), except while the password hash runs
 (:func:`outside_the_deadline` in the hasher): argon2 on a busy machine is CPU, not the
-database, and must not be cut as an outage. A request costs two dict operations; an earlier
-version started a timer thread per request, which the comparison then charged to Django
-sessions.
+database, and must not be cut as an outage. A request costs two dict operations and no
+thread (a timer thread per request would be charged to Django sessions by the comparison).
 """
 
 from __future__ import annotations

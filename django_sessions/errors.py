@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 
 from shared.errors import (
@@ -24,8 +24,19 @@ from shared.errors import (
 from shared.redis_store import STORE_ERRORS as REDIS_ERRORS
 from shared.settings import MAX_BODY_BYTES
 
-#: What "the store is down" looks like: the database, or Redis for the cache engines.
-STORE_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, *REDIS_ERRORS)
+#: What "the store is down or too slow" looks like: 503, so clients retry and monitoring
+#: pages someone. Of the database's errors (PEP 249 classes, as Django re-raises them) only
+#: these two mean that: psycopg 3 raises ``OperationalError`` for a refused or lost
+#: connection and for server-side timeouts and overload (``QueryCanceled`` from
+#: ``statement_timeout``, ``LockNotAvailable``, ``AdminShutdown``, ``TooManyConnections``:
+#: SQLSTATE classes 08, 53, 55, 57), and ``InterfaceError`` when the client side of the
+#: connection is unusable; sqlite3 raises ``OperationalError`` for "database is locked"
+#: (its busy timeout) and a file it cannot open. ``DataError`` (SQLSTATE class 22: a NUL in
+#: text, a string too long, a number out of range) is the database refusing a value the
+#: request carried: a 400 (see :func:`server_error`). ``IntegrityError``, ``ProgrammingError``
+#: and ``InternalError`` are refusals of what the code asked, which no input of this API
+#: can cause: bugs, answered 500 and logged with their traceback.
+STORE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, *REDIS_ERRORS)
 
 
 def error_response(error: ApiError) -> JsonResponse:
@@ -102,6 +113,12 @@ def server_error(request: HttpRequest) -> JsonResponse:
     exception = sys.exc_info()[1]
     if isinstance(exception, STORE_ERRORS):
         return store_unavailable_response()
+    if isinstance(exception, DataError):
+        # The views refuse the values they know a database cannot hold (see
+        # shared.bodies.login_fields); this is the net under them, never an outage.
+        return error_response(
+            ApiError("bad_request", "The request holds a value the store cannot keep.")
+        )
     if isinstance(exception, ApiError):
         return error_response(exception)
     return error_response(ApiError("internal_error", "Something went wrong on our side."))

@@ -9,9 +9,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
+from django_sessions.api import allowed_methods
 from django_sessions.errors import (
     bad_request_response,
     csrf_failed_response,
@@ -57,17 +59,6 @@ class ApiResponseMiddleware:
             response = replacement
         for name, value in security_headers(request.path, response.status_code).items():
             response.setdefault(name, value)
-        visitor = getattr(response, "anonymous_session_cookie", None)
-        if visitor is not None:  # see views.csrf
-            response.set_cookie(
-                settings.SESSION_COOKIE_NAME,
-                visitor,
-                path=settings.SESSION_COOKIE_PATH,
-                domain=settings.SESSION_COOKIE_DOMAIN,
-                secure=settings.SESSION_COOKIE_SECURE,
-                httponly=settings.SESSION_COOKIE_HTTPONLY,
-                samesite=settings.SESSION_COOKIE_SAMESITE,
-            )
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
@@ -92,7 +83,7 @@ class ApiAccessMiddleware(LoginRequiredMiddleware):
     """
 
     def process_view(self, request, view_func, view_args, view_kwargs):  # type: ignore[override]
-        allowed = getattr(view_func, "allowed_methods", None)
+        allowed = allowed_methods(view_func)
         if allowed is not None and request.method not in allowed:
             return method_not_allowed_response(request.method or "", allowed)
         # Same decision as LoginRequiredMiddleware.process_view, but public views are decided
@@ -118,6 +109,25 @@ class ApiAccessMiddleware(LoginRequiredMiddleware):
 
     def handle_no_permission(self, request, view_func):  # type: ignore[override]
         return unauthenticated_response()  # an API answers 401; no redirect to a login page
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's ``SessionMiddleware``, except that a session cookie the view set is kept.
+
+    The stock one expires the session cookie of every request whose session is empty. The
+    anonymous visitor's cookie (``views.csrf``, :mod:`shared.anonymous_csrf`) is exactly
+    that: a value in the session cookie that names no stored session. The view sets it the
+    ordinary way, ``response.set_cookie``, and what the view chose is what is sent.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        chosen = response.cookies.get(settings.SESSION_COOKIE_NAME)
+        # A copy: the stock middleware changes the cookie in place when it expires it.
+        chosen = chosen.copy() if chosen is not None else None
+        response = super().process_response(request, response)
+        if chosen is not None:
+            response.cookies[settings.SESSION_COOKIE_NAME] = chosen
+        return response
 
 
 class SlidingSessionMiddleware:

@@ -34,8 +34,9 @@ INSTALLED_APPS = [
 #   and every error its JSON envelope;
 # - DatabaseDeadlineMiddleware bounds the time a request may wait on PostgreSQL, session
 #   save included;
-# - SessionMiddleware then SlidingSessionMiddleware (which must run after the view and CSRF
-#   changed the session, and before SessionMiddleware saves it);
+# - SessionMiddleware (Django's, keeping a session cookie the view set itself) then
+#   SlidingSessionMiddleware (which must run after the view and CSRF changed the session,
+#   and before SessionMiddleware saves it);
 # - AuthenticationMiddleware provides request.user, which ApiAccessMiddleware checks (405,
 #   401, Sec-Fetch-Site) *before* CsrfViewMiddleware checks the token (403): the contract
 #   answers 401 before 403.
@@ -43,7 +44,7 @@ MIDDLEWARE = [
     "django_sessions.middleware.ApiResponseMiddleware",
     "django_sessions.deadline.DatabaseDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django_sessions.middleware.SessionMiddleware",
     "django_sessions.middleware.SlidingSessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_sessions.middleware.ApiAccessMiddleware",
@@ -114,7 +115,7 @@ LOGIN_URL = None  # an API: 401, never a redirect (see ApiAccessMiddleware)
 #: Which of Django's session engines stores the sessions (same views, settings only):
 #: db (default), cache (Redis), cached_db (database + Redis), file, signed_cookies.
 SESSION_ENGINES = {
-    "db": "django_sessions.session_store",
+    "db": "django_sessions.engines.db",
     "cache": "django_sessions.engines.cache",
     "cached_db": "django_sessions.engines.cached_db",
     "file": "django_sessions.engines.file",
@@ -144,7 +145,7 @@ if _engine == "file":
     )
     Path(SESSION_FILE_PATH).mkdir(parents=True, exist_ok=True)
 #: What browsers keep of one cookie (signed_cookies refuses to grow the cookie past it).
-SESSION_COOKIE_MAX_BYTES = int(os.environ.get("COOKIE_MAX_BYTES") or 4093)
+SESSION_COOKIE_MAX_BYTES = ENV.cookie_max_bytes
 SESSION_COOKIE_NAME = "__Host-sessionid" if ENV.cookie_secure else "sessionid"
 SESSION_COOKIE_SECURE = ENV.cookie_secure
 SESSION_COOKIE_HTTPONLY = True
@@ -155,8 +156,8 @@ SESSION_COOKIE_DOMAIN = None  # host-only
 # on, SESSION_COOKIE_AGE only sets the row's expire_date: the idle timeout.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = ENV.session_idle_seconds
-SESSION_SAVE_EVERY_REQUEST = False  # the idle expiry slides by steps instead (session_store)
-# Our own settings (read by django_sessions.session_store):
+SESSION_SAVE_EVERY_REQUEST = False  # the idle expiry slides by steps instead (engines)
+# Our own settings (read by django_sessions.engines):
 SESSION_ABSOLUTE_SECONDS = ENV.session_absolute_seconds
 SESSION_SLIDE_STEP_SECONDS = float(
     os.environ.get("SESSION_SLIDE_STEP_SECONDS") or ENV.session_idle_seconds / 10

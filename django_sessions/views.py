@@ -9,8 +9,6 @@ middleware.
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
@@ -21,18 +19,18 @@ from django.middleware.csrf import get_token
 from django.views.decorators.csrf import csrf_exempt
 
 from django_sessions.api import allow, json_body, no_content
-from django_sessions.session_store import SessionVanished
+from django_sessions.engines.base import SessionVanished
 from django_sessions.throttle import login_throttle
 from shared import anonymous_csrf
 from shared import page as web_page
-from shared.bodies import require_string_fields
+from shared.bodies import login_fields
 from shared.cart import add_line, parse_add_item, remove_line, render_cart
 from shared.catalog import PRODUCTS
 from shared.errors import ApiError, unauthenticated
 from shared.throttle import client_address
 
 #: The registry name this app is served as (``AUTHKIT_VARIANT``), else its own.
-VARIANT = os.environ.get("AUTHKIT_VARIANT") or "django-sessions"
+VARIANT = settings.ENV.variant or "django-sessions"
 #: Session key of the cart: product id -> quantity.
 CART_KEY = "cart"
 
@@ -40,7 +38,7 @@ CART_KEY = "cart"
 @login_not_required
 @allow("GET")
 def health(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:  # DatabaseError -> 503 via the middleware
+    with connection.cursor() as cursor:  # a connection failure -> 503 via handler500
         cursor.execute("SELECT 1")
     cache.get("authkit:health")  # Redis for the cache engines (a Redis error -> 503)
     return JsonResponse({"status": "ok", "variant": VARIANT})
@@ -68,9 +66,9 @@ def csrf(request: HttpRequest) -> JsonResponse:
     """The session's CSRF token; an anonymous visitor's is derived, not stored.
 
     ``get_token`` on an anonymous request would store a session row per caller, which let
-    anyone fill the sessions table; see :mod:`shared.anonymous_csrf`. The anonymous cookie
-    is set by ``ApiResponseMiddleware`` (outside ``SessionMiddleware``, which would
-    otherwise expire a cookie whose session it cannot find).
+    anyone fill the sessions table; see :mod:`shared.anonymous_csrf`. The anonymous ID goes
+    in the session cookie, which :class:`django_sessions.middleware.SessionMiddleware`
+    leaves as set here (the stock one would expire a cookie whose session it cannot find).
     """
     if request.user.is_authenticated:
         return JsonResponse({"csrf_token": session_csrf_token(request)})
@@ -78,7 +76,15 @@ def csrf(request: HttpRequest) -> JsonResponse:
         settings.SECRET_KEY, request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     )
     response = JsonResponse({"csrf_token": anonymous_csrf.token_for(settings.SECRET_KEY, visitor)})
-    response.anonymous_session_cookie = visitor  # type: ignore[attr-defined]
+    response.set_cookie(
+        settings.SESSION_COOKIE_NAME,
+        visitor,
+        path=settings.SESSION_COOKIE_PATH,
+        domain=settings.SESSION_COOKIE_DOMAIN,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=settings.SESSION_COOKIE_HTTPONLY,
+        samesite=settings.SESSION_COOKIE_SAMESITE,
+    )
     return response
 
 
@@ -102,7 +108,7 @@ def session_csrf_token(request: HttpRequest) -> str:
 @login_not_required
 @allow("POST")
 def login_view(request: HttpRequest) -> JsonResponse:
-    username, password = require_string_fields(json_body(request), "username", "password")
+    username, password = login_fields(json_body(request))
     address = client_address(
         request.META.get("REMOTE_ADDR"), request.headers.get("X-Forwarded-For")
     )

@@ -15,59 +15,30 @@ What follows from that, each declared in ``authkit/variants.py`` and tested:
 - the cookie grows with the cart, and two tabs writing at once lose one write (each tab
   sends back the cookie it holds: last write wins);
 - Redis holds only the users, so it is needed to log in and for ``/health``, nothing else.
+
+The design is its session interface (:mod:`.session_interface`); the endpoints, cookie
+attributes and CSRF checks are :mod:`shared.flask_session_app`.
 """
 
 from __future__ import annotations
 
-import os
-from datetime import timedelta
-
+import redis
 from flask import Flask
 
-from flask_cookie.session_cookie import SlidingCookieSessionInterface
-from flask_cookie.views import api
-from shared import flask_api, page
-from shared.passwords import warm_up
-from shared.redis_store import STORE_ERRORS, connect
+from flask_cookie.session_interface import SlidingCookieSessionInterface
+from shared import flask_session_app
 from shared.settings import Settings
 
 VARIANT_NAME = "flask-cookie"
-#: What browsers keep of one cookie: RFC 6265 §6.1 asks for at least 4096 bytes per cookie
-#: (name, value and attributes); Flask's ``MAX_COOKIE_SIZE`` default (4093) is that limit as
-#: Werkzeug measures a ``Set-Cookie`` value. ``COOKIE_MAX_BYTES`` lowers it for tests.
-DEFAULT_COOKIE_MAX_BYTES = 4093
+
+
+def session_interface(
+    app: Flask, client: redis.Redis, settings: Settings
+) -> SlidingCookieSessionInterface:
+    """Sessions in the cookie: the app's Redis holds only the users."""
+    return SlidingCookieSessionInterface(settings.session_absolute_seconds)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app; settings come from the environment unless given."""
-    settings = settings or Settings.from_env()
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY=settings.secret_key,
-        # Same cookie attributes as flask-sessions (host-only, HttpOnly, SameSite=Lax,
-        # __Host- prefix and Secure with COOKIE_SECURE=1) and a browser-session cookie.
-        SESSION_COOKIE_NAME="__Host-session" if settings.cookie_secure else "session",
-        SESSION_COOKIE_SECURE=settings.cookie_secure,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_PATH="/",
-        SESSION_COOKIE_DOMAIN=None,
-        # Flask checks the signature's timestamp against this on every read, permanent
-        # session or not: it is the idle timeout (the cookie is re-signed on every
-        # authenticated response, see session_cookie.py).
-        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_idle_seconds),
-        MAX_COOKIE_SIZE=int(os.environ.get("COOKIE_MAX_BYTES") or DEFAULT_COOKIE_MAX_BYTES),
-        AUTHKIT_SETTINGS=settings,
-    )
-    app.session_interface = SlidingCookieSessionInterface()
-    # Users only: the session itself never touches Redis.
-    app.extensions["authkit_users"] = connect(
-        settings.require_redis_url(), settings.store_timeout_seconds
-    )
-    flask_api.install(app, store_errors=STORE_ERRORS, allowed_hosts=list(settings.allowed_hosts))
-    # Failed logins are counted in Redis, beside the users (the only thing stored).
-    flask_api.install_login_throttle(app, app.extensions["authkit_users"])
-    app.register_blueprint(api)
-    page.register_flask(app)  # the demo page at /
-    warm_up()
-    return app
+    return flask_session_app.create_app(__name__, VARIANT_NAME, session_interface, settings)

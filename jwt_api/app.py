@@ -1,4 +1,4 @@
-"""The app factory: settings, services for the mode, the JSON plumbing and the routes."""
+"""The app factory: settings, services for the mode, the shared Flask layer and the routes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask import Flask, Response, request
 from jwt_api import views
 from jwt_api.config import JwtConfig
 from jwt_api.services import EXTENSION, build_services
-from shared import flask_api, page
+from shared import flask_api
 from shared.passwords import warm_up
 from shared.redis_store import STORE_ERRORS
 
@@ -21,9 +21,11 @@ def create_app(config: JwtConfig | None = None) -> Flask:
     flask_api.install(
         app, store_errors=STORE_ERRORS, allowed_hosts=list(config.shared.allowed_hosts)
     )
-    flask_api.install_login_throttle(app, app.extensions[EXTENSION].redis)
+    client = app.extensions[EXTENSION].redis
+    flask_api.install_login_throttle(app, client)
+    # Both modes need Redis for logins and carts, so both report it (503 when it is down).
+    flask_api.install_public_routes(app, config.shared, f"jwt-{config.mode}", client.ping)
     views.register(app)
-    page.register_flask(app)  # the demo page at /
 
     @app.after_request
     def _bearer_challenge(response: Response) -> Response:

@@ -10,9 +10,8 @@ from jwt_api.auth import authenticate
 from jwt_api.services import services
 from jwt_api.tokens import REFRESH, InvalidToken, TokenPair
 from jwt_api.users import check_password
-from shared.bodies import parse_json_object, require_string_fields
+from shared.bodies import login_fields, parse_json_object, require_string_fields
 from shared.cart import MAX_QUANTITY, parse_add_item, render_cart
-from shared.catalog import PRODUCTS
 from shared.errors import ApiError, unauthenticated
 from shared.flask_api import check_login_throttle, json_body, no_content, raw_body
 
@@ -34,19 +33,8 @@ def _optional_json_body() -> None:
         parse_json_object(raw, request.content_type)
 
 
-def health() -> dict[str, str]:
-    # Both modes need Redis for logins and carts, so both report it (503 when it is down).
-    found = services()
-    found.redis.ping()
-    return {"status": "ok", "variant": found.config.variant_name}
-
-
-def products() -> dict[str, Any]:
-    return {"products": PRODUCTS}
-
-
 def login() -> dict[str, Any]:
-    username, password = require_string_fields(json_body(), "username", "password")
+    username, password = login_fields(json_body())
     count_failure = check_login_throttle(username)  # 429 before the password is looked at
     found = services()
     if not check_password(found.redis, username, password):
@@ -106,10 +94,9 @@ def logout_all() -> Response:
 
 
 def register(app: Flask) -> None:
-    """Routes on the app itself (no blueprint), so endpoint names match shared.flask_api."""
+    """The token routes, on the app itself: the bearer challenge (:mod:`jwt_api.app`)
+    knows the login by its endpoint name, ``login``."""
     routes = [
-        ("/health", health, ["GET"]),
-        ("/products", products, ["GET"]),
         ("/login", login, ["POST"]),
         ("/token/refresh", refresh, ["POST"]),
         ("/me", me, ["GET"]),

@@ -1,6 +1,6 @@
 """CSRF tokens for visitors who are not logged in, with nothing stored on the server.
 
-``GET /csrf`` used to start an anonymous session in the store for every caller, so anyone
+Were ``GET /csrf`` to start an anonymous session in the store for every caller, anyone
 could fill Redis or the sessions table with one request per row. Django and Flask-Session
 both avoid storing *empty* sessions for that reason; here the anonymous visitor's session
 is not stored either: its cookie holds a random ID signed with ``SECRET_KEY`` and its CSRF

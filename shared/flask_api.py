@@ -1,8 +1,9 @@
-"""JSON plumbing for the Flask variants: error envelopes, security headers, strict bodies.
+"""What every Flask app of the kit has in common, whatever its auth: error envelopes,
+security headers, the host check, strict bodies, the login throttle and the public routes.
 
-``flask-sessions`` and ``jwt-*`` differ in auth, not in how they speak JSON, so this is
-shared. Flask answers errors with HTML pages by default; every one of them is replaced by
-the contract's envelope here, and no response ever carries a stack trace.
+The Flask designs differ in auth, not in how they speak JSON, so this is shared. Flask
+answers errors with HTML pages by default; every one of them is replaced by the contract's
+envelope here, and no response ever carries a stack trace.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from flask import Flask, Response, current_app, jsonify, request
 from limits.storage import RedisStorage
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from shared import page
 from shared.bodies import check_body_size, parse_json_object
+from shared.catalog import PRODUCTS
 from shared.errors import (
     STORE_RETRY_AFTER_SECONDS,
     ApiError,
@@ -24,7 +27,7 @@ from shared.errors import (
     store_unavailable,
 )
 from shared.http_policy import security_headers
-from shared.settings import MAX_BODY_BYTES
+from shared.settings import MAX_BODY_BYTES, Settings
 from shared.throttle import LoginThrottle, client_address
 
 
@@ -151,6 +154,31 @@ def install(
         for name, value in security_headers(request.path, response.status_code).items():
             response.headers.setdefault(name, value)
         return response
+
+
+def install_public_routes(
+    app: Flask, settings: Settings, own_name: str, ping: Callable[[], object]
+) -> None:
+    """``/health``, ``/products`` and the demo page: what a visitor reaches without logging in.
+
+    ``/health`` names the app as the registry serves it (``AUTHKIT_VARIANT`` through
+    :class:`Settings`), else ``own_name``; ``ping`` reaches the store the app cannot work
+    without, so a store that is down answers 503 through the ``store_errors`` handlers.
+    """
+    variant = settings.variant or own_name
+
+    def health() -> Response:
+        ping()
+        return jsonify(status="ok", variant=variant)
+
+    def products() -> Response:
+        return jsonify(products=PRODUCTS)
+
+    for rule, view in (("/health", health), ("/products", products)):
+        app.add_url_rule(
+            rule, view.__name__, view, methods=["GET"], provide_automatic_options=False
+        )
+    page.register_flask(app)
 
 
 def _store_unavailable(_error: BaseException) -> Response:

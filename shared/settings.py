@@ -20,6 +20,11 @@ MAX_BODY_BYTES = 16 * 1024
 #: a leading dot matches subdomains).
 DEFAULT_ALLOWED_HOSTS = "127.0.0.1,localhost,[::1]"
 
+#: What browsers keep of one cookie: RFC 6265 §6.1 asks for at least 4096 bytes per cookie
+#: (name, value and attributes); Flask's ``MAX_COOKIE_SIZE`` default (4093) is that limit as
+#: Werkzeug measures a ``Set-Cookie`` value. ``COOKIE_MAX_BYTES`` lowers it for tests.
+DEFAULT_COOKIE_MAX_BYTES = 4093
+
 
 def allowed_hosts_from_env() -> list[str]:
     """``ALLOWED_HOSTS``: the ``Host`` values every variant answers; others get 400."""
@@ -107,6 +112,9 @@ class Settings:
     #: The registry name this app is served as (``authkit serve`` sets ``AUTHKIT_VARIANT``);
     #: empty when run by hand, and each app then names itself.
     variant: str = ""
+    #: The largest ``Set-Cookie`` a design that keeps the cart in the cookie may send;
+    #: a change past it answers 422 ``cookie_too_large``.
+    cookie_max_bytes: int = DEFAULT_COOKIE_MAX_BYTES
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -122,6 +130,7 @@ class Settings:
             store_timeout_seconds=_seconds("STORE_TIMEOUT_SECONDS", 0.5),
             allowed_hosts=tuple(allowed_hosts_from_env()),
             variant=os.environ.get("AUTHKIT_VARIANT", ""),
+            cookie_max_bytes=_int("COOKIE_MAX_BYTES", DEFAULT_COOKIE_MAX_BYTES),
         )
 
     def require_redis_url(self) -> str:

@@ -13,7 +13,13 @@ from collections.abc import Iterator
 import pytest
 
 from authkit.clients import ApiClient
-from tests.targets import SEEDED_USERS, Fleet, Target, external_target, target_ids
+from authkit.launcher import Target, Undeclared
+from tests.targets import SEEDED_USERS, Fleet, external_target, target_ids
+
+pytest_plugins = [
+    "tests.strict",  # AUTHKIT_STRICT=1: a skip fails (see tests/strict.py)
+    "tests.leftovers",  # a server or temp directory outliving the run fails it
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,10 +53,61 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if selector and not external:
         ids = [i for i in ids if selector(i)]
     if "target" in metafunc.fixturenames:
-        metafunc.parametrize("target", ids, indirect=True, scope="session")
+        # One xdist group per target: its servers start once, in the worker that runs them all.
+        params = [pytest.param(i, id=i, marks=pytest.mark.xdist_group(_group(i))) for i in ids]
+        metafunc.parametrize("target", params, indirect=True, scope="session")
     elif "target_id" in metafunc.fixturenames:
         # These tests start servers of their own; against a URL there is nothing to start.
         metafunc.parametrize("target_id", [] if external else ids)
+
+
+def _group(target_id: str) -> str:
+    """An xdist group name for a target: xdist reads a name ending in ``]`` as no group."""
+    return target_id.replace("[", ":").rstrip("]")
+
+
+def _file_in_group(item: pytest.Item, name: str) -> None:
+    """Append ``@name`` to the test's node id, which is how xdist's loadgroup sees groups.
+
+    pytest-xdist (3.8) does this by setting ``item._nodeid``, which pytest 9.2 no longer
+    reads (its node ids became structured), so every group would be silently ignored.
+    """
+    if "@" not in item.nodeid and hasattr(item, "_id"):
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(f"{item.nodeid}@{name}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the marks into groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep each module whose fixtures live for the whole module on one xdist worker.
+
+    Such a fixture starts servers (or a whole ``compare`` run) and its tests may build on
+    each other's state; spread over workers it would start once per worker instead.
+    Tests that start servers of their own (``target_id``) stay free to run anywhere.
+    """
+    for item in items:
+        if item.get_closest_marker("xdist_group") or not isinstance(item, pytest.Function):
+            continue
+        # pytest has no public view of a test's fixture scopes; _fixtureinfo is its own.
+        definitions = item._fixtureinfo.name2fixturedefs.values()
+        if any(defs and defs[-1].scope == "module" for defs in definitions):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    if config.getoption("loadgroup", False):  # set in xdist's workers under --dist loadgroup
+        for item in items:
+            marks = list(item.iter_markers("xdist_group"))
+            if marks:
+                _file_in_group(item, "_".join(sorted({str(m.args[0]) for m in marks})))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A test about a key the target declares nothing about (a server given by URL) is
+    skipped, saying why: it has nothing to compare the server's behaviour with."""
+    try:
+        return (yield)
+    except Undeclared as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")

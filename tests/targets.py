@@ -3,23 +3,18 @@
 A *target* is one variant on one store configuration (``django-sessions[postgres]``),
 served by real gunicorn processes over real HTTP. The suite starts each target once per
 test session and shares it between tests; tests that stop stores or need special settings
-start their own with :meth:`Fleet.start_dedicated`.
+start their own with :meth:`Fleet.dedicated`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
-import requests
 
-from authkit.clients import CLIENTS, ApiClient
-from authkit.server import Stores, VariantServer, serving
-from authkit.variants import VARIANTS, Variant
+from authkit import launcher
+from authkit.launcher import Target, parse_target_id
 from shared.throttle import SUITE_LIMITS_ENV
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,152 +26,34 @@ TEST_ENV = {"SEED_LOAD_USERS": str(SEEDED_USERS), **SUITE_LIMITS_ENV}
 
 
 def target_ids() -> list[str]:
-    """Every registered variant x database combination.
-
-    A registered variant whose package cannot be found is an error, not a quiet omission:
-    otherwise a typo in the registry would shrink the suite without a word.
-    """
-    ids = []
-    for variant in VARIANTS.values():
-        package = variant.app.split(":")[0].split(".")[0]
-        if importlib.util.find_spec(package) is None:
-            raise pytest.UsageError(
-                f"variant {variant.name!r} is registered but its package {package!r} cannot "
-                "be imported"
-            )
-        if variant.store == "database":
-            ids.extend(f"{variant.name}[{db}]" for db in variant.databases)
-        else:
-            ids.append(variant.name)
-    return ids
+    """Every registered variant x database combination; a registry mistake stops the run."""
+    try:
+        return launcher.target_ids()
+    except launcher.UnknownTarget as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
-def parse_target_id(target_id: str) -> tuple[Variant, str]:
-    name, _, rest = target_id.partition("[")
-    return VARIANTS[name], rest.rstrip("]") or "sqlite"
-
-
-@dataclass
-class Target:
-    id: str
-    url: str
-    style: str
-    variant: Variant | None
-    database: str | None = None
-    managed: bool = True
-    declared: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.variant.name if self.variant else "external"
-
-    def client(self) -> ApiClient:
-        return CLIENTS[self.style](self.url)
-
-    def declaration(self, key: str) -> Any:
-        """What the variant declares about ``key``; skips (saying why) when it declares nothing."""
-        if key not in self.declared:
-            pytest.skip(f"{self.id} declares no {key!r}: pass --target-variant to check it")
-        return self.declared[key]
-
-
-class Fleet:
-    """Starts targets on first use and stops everything at the end of the test session."""
+class Fleet(launcher.Launcher):
+    """The session's launcher: each target started once, on first use, with the test settings."""
 
     def __init__(self) -> None:
-        self.stores: Stores | None = None
-        self._postgres_stores: Stores | None = None
-        self._servers: dict[str, Target] = {}
-        self._stack = contextlib.ExitStack()
-        self._next_redis_db = 0
-
-    def _shared_stores(self, database: str) -> Stores:
-        if self.stores is None:
-            self.stores = Stores.start(redis=True)
-            self._stack.callback(self.stores.close)
-        if database == "postgres" and not self.stores.database_url:
-            pg = Stores.start(postgres=True)
-            self._stack.callback(pg.close)
-            self.stores.postgres, self.stores.database_url = pg.postgres, pg.database_url
-        return self.stores
+        super().__init__(env=TEST_ENV)
+        self._started: dict[str, Target] = {}
 
     def get(self, target_id: str) -> Target:
-        if target_id not in self._servers:
-            variant, database = parse_target_id(target_id)
-            stores = self._shared_stores(database)
-            # Each variant gets its own Redis database number and SQLite file, so their
-            # keys, rows and login-throttle counters never meet.
-            env = dict(TEST_ENV)
-            if variant.uses_redis:
-                env["REDIS_URL"] = stores.redis_url.rsplit("/", 1)[0] + f"/{self._next_redis_db}"
-                self._next_redis_db += 1
-            if variant.store == "database" and database == "sqlite":
-                env["SQLITE_PATH"] = str(stores.sqlite_path().with_name(f"{variant.name}.sqlite3"))
-            server = self._stack.enter_context(
-                serving(variant, stores, database=database, extra_env=env)
-            )
-            self._servers[target_id] = _target(target_id, server, variant, database)
-        return self._servers[target_id]
-
-    @contextlib.contextmanager
-    def start_dedicated(
-        self,
-        target_id: str,
-        extra_env: dict[str, str] | None = None,
-        stores: Stores | None = None,
-    ) -> Iterator[Target]:
-        """A server of its own (own stores unless given), for tests that break things."""
-        variant, database = parse_target_id(target_id)
-        own = stores is None
-        if stores is None:
-            stores = Stores.start(
-                redis=variant.uses_redis, postgres=database == "postgres", private=True
-            )
-        try:
-            with serving(
-                variant, stores, database=database, extra_env={**TEST_ENV, **(extra_env or {})}
-            ) as server:
-                target = _target(target_id, server, variant, database)
-                target.stores = stores  # type: ignore[attr-defined]
-                target.server = server  # type: ignore[attr-defined]
-                yield target
-        finally:
-            if own:
-                stores.close()
-
-    def close(self) -> None:
-        self._stack.close()
-
-
-def _target(target_id: str, server: VariantServer, variant: Variant, database: str) -> Target:
-    return Target(
-        id=target_id,
-        url=server.url,
-        style=variant.style,
-        variant=variant,
-        database=database if variant.store == "database" else None,
-        declared=variant.declarations(),
-    )
+        if target_id not in self._started:
+            self._started[target_id] = self.target(target_id)
+        return self._started[target_id]
 
 
 def external_target(url: str, style: str | None, variant_name: str | None) -> Target:
-    """A server somebody else runs: its declarations come from the registry, if named."""
-    if variant_name is None:
-        with contextlib.suppress(requests.RequestException, ValueError, KeyError):
-            variant_name = requests.get(url + "/health", timeout=5).json()["variant"]
-    variant = VARIANTS.get(variant_name or "")
-    if style is None:
-        if variant is None:
-            raise pytest.UsageError("--target-style is needed for a variant the registry lacks")
-        style = variant.style
-    return Target(
-        id="external",
-        url=url.rstrip("/"),
-        style=style,
-        variant=variant,
-        managed=False,
-        declared=variant.declarations() if variant else {"style": style},
-    )
+    """A server given by ``--target-url``: its variant named, or as its ``/health`` says."""
+    try:
+        return launcher.Launcher.external(url, style, variant_name, ask=True)
+    except launcher.UnknownTarget:
+        raise pytest.UsageError(
+            "--target-style is needed for a variant the registry lacks"
+        ) from None
 
 
 def only_targets(predicate: Callable[[str], bool]) -> Callable[[F], F]:

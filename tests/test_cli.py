@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from authkit.services import free_port
@@ -80,6 +81,7 @@ def test_services_up_status_down(tmp_path: Path) -> None:
     assert authkit("services", "status", env=env).returncode == 1
 
 
+@pytest.mark.timeout(2 * 300 + 60)  # two verify runs, each bounded at 300 s
 def test_verify_runs_the_contract_suite_against_a_url(fleet: Fleet) -> None:
     target = fleet.get("flask-sessions")
     result = authkit(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,16 @@ from authkit import browser
 from authkit.cli import main
 from authkit.compare import loadgen, render
 from authkit.compare import results as results_module
+from authkit.compare.plan import order
 from authkit.compare.probes import REPLAY_INTERVAL_SECONDS
 from authkit.compare.runner import CompareOptions, Comparison
-from authkit.compare.spectrum import variant_sets
 from authkit.compare.targets import select_targets
+from authkit.variant_sets import variant_sets
 from authkit.variants import VARIANTS
 
 LIFETIME = 3
+#: The first test here sets up ``tiny_run``, a whole ``compare`` of the default variants.
+pytestmark = pytest.mark.timeout(900)
 
 
 # -- end to end --------------------------------------------------------------------------
@@ -154,10 +158,18 @@ def test_revocation_windows_order_as_declared(tiny_run: dict[str, Any]) -> None:
             assert target.revocation["logout"]["refresh_after_revocation_status"] == expected
 
 
-def test_variants_cost_more_than_nothing_and_have_their_baseline(tiny_run: dict[str, Any]) -> None:
+def test_every_variant_has_its_baseline_and_a_measured_cpu_ratio(tiny_run: dict[str, Any]) -> None:
+    """Each variant's read CPU is divided by its framework's bare app of the same run.
+
+    Only that the ratio was measured is asserted: CPU seconds over a 1.5 s window move by
+    more than a variant's overhead on a busy machine. That a variant costs more than its
+    baseline is asserted in counted instructions (tests/test_cost.py), which do not move.
+    """
     view = render.View(tiny_run["results"])
+    assert view.variants
     for name in view.variants:
-        assert view.ratio(name, "read", "cpu") is not None, name
+        ratio = view.ratio(name, "read", "cpu")
+        assert ratio is not None and math.isfinite(ratio) and ratio > 0, (name, ratio)
 
 
 def test_the_report_files_are_written(tiny_run: dict[str, Any]) -> None:
@@ -335,8 +347,8 @@ def test_report_refuses_what_is_not_a_results_file(tmp_path: Path) -> None:
 def test_rounds_rotate_the_order_of_targets() -> None:
     targets, unknown = select_targets(["flask-bare", "django-bare"])
     assert not unknown
-    first = Comparison._order(targets, 0)
-    second = Comparison._order(targets, 1)
+    first = order(targets, 0)
+    second = order(targets, 1)
     assert [t.name for t in second] == [t.name for t in first[1:] + first[:1]]
 
 

@@ -15,15 +15,12 @@ import pytest
 from authkit.cli import main
 from authkit.compare import render
 from authkit.compare.runner import CompareOptions, Comparison
-from authkit.server import Stores, serving
-from authkit.variants import VARIANTS
+from authkit.launcher import Launcher
 
 
 def test_a_running_url_is_loaded_there_without_server_numbers(tmp_path: Path) -> None:
-    with (
-        Stores.start(redis=True) as stores,
-        serving(VARIANTS["jwt-stateless"], stores, extra_env={"SEED_LOAD_USERS": "430"}) as srv,
-    ):
+    with Launcher() as launcher:
+        srv = launcher.target("jwt-stateless", extra_env={"SEED_LOAD_USERS": "430"})
         options = CompareOptions(
             variants=["jwt-stateless"],
             scenarios=["read", "revocation"],

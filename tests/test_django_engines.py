@@ -13,10 +13,11 @@ import tempfile
 import redis
 
 from authkit.clients import SessionClient
-from authkit.compare.spectrum import credential_sizes
+from authkit.compare.probes import credential_sizes
+from authkit.launcher import Target
 from authkit.server import Stores
 from tests.contract.test_public import assert_json_error
-from tests.targets import Fleet, Target
+from tests.targets import Fleet
 from tests.test_flask_sessions import commands_during
 
 
@@ -37,15 +38,9 @@ def test_file_sessions_are_shared_only_through_the_directory(fleet: Fleet) -> No
         Stores() as stores,  # one database (the users) for all three instances
         tempfile.TemporaryDirectory() as one_dir,
         tempfile.TemporaryDirectory() as other_dir,
-        fleet.start_dedicated(
-            "django-file", {"SESSION_FILE_PATH": one_dir}, stores=stores
-        ) as first,
-        fleet.start_dedicated(
-            "django-file", {"SESSION_FILE_PATH": one_dir}, stores=stores
-        ) as same_dir,
-        fleet.start_dedicated(
-            "django-file", {"SESSION_FILE_PATH": other_dir}, stores=stores
-        ) as other,
+        fleet.dedicated("django-file", {"SESSION_FILE_PATH": one_dir}, stores=stores) as first,
+        fleet.dedicated("django-file", {"SESSION_FILE_PATH": one_dir}, stores=stores) as same_dir,
+        fleet.dedicated("django-file", {"SESSION_FILE_PATH": other_dir}, stores=stores) as other,
     ):
         client = _login(first)
         assert _read_on(client, same_dir) == 200
@@ -60,9 +55,7 @@ def test_signed_cookie_grows_with_the_cart(fleet: Fleet) -> None:
 
 
 def test_a_signed_cookie_past_the_limit_is_refused_and_the_cart_kept(fleet: Fleet) -> None:
-    with fleet.start_dedicated(
-        "django-signed-cookies[sqlite]", {"COOKIE_MAX_BYTES": "400"}
-    ) as target:
+    with fleet.dedicated("django-signed-cookies[sqlite]", {"COOKIE_MAX_BYTES": "400"}) as target:
         client = _login(target)
         added, response = 0, None
         for number in range(1, 25):
@@ -80,8 +73,8 @@ def test_a_signed_cookie_past_the_limit_is_refused_and_the_cart_kept(fleet: Flee
 def test_a_read_costs_one_redis_get_with_the_cache_engines(fleet: Fleet) -> None:
     """The Redis half of ``store_calls_per_read`` (the other is the user SELECT)."""
     for target_id in ("django-cache[sqlite]", "django-cached-db[sqlite]"):
-        with fleet.start_dedicated(target_id) as target:
-            store = redis.Redis.from_url(target.stores.redis_url)  # type: ignore[attr-defined]
+        with fleet.dedicated(target_id) as target:
+            store = redis.Redis.from_url(target.stores.redis_url)
             client = _login(target)
             assert client.get("/me").status_code == 200  # warm (cached_db: fills the cache)
             calls = commands_during(store, lambda c=client: [c.get("/me") for _ in range(5)])

@@ -22,7 +22,8 @@ import pytest
 import requests
 
 from authkit.clients import SessionClient
-from authkit.server import Stores, VariantServer, project_root, serving
+from authkit.launcher import Launcher
+from authkit.server import Stores, VariantServer, project_root
 from authkit.variants import get_variant
 
 VARIANT = get_variant("django-sessions")
@@ -36,21 +37,23 @@ SHORT_TIMEOUTS = {"SESSION_IDLE_SECONDS": "2", "SESSION_ABSOLUTE_SECONDS": "4"}
 
 @pytest.fixture(scope="module")
 def stores() -> Iterator[Stores]:
-    with Stores.start(postgres=True, private=True) as started:
+    with Launcher.private_stores(postgres=True) as started:
         yield started
 
 
 @pytest.fixture(scope="module")
 def start_server(stores: Stores, tmp_path_factory) -> Iterator[Callable[..., VariantServer]]:
     """Start a django-sessions server (closed at the end of the module)."""
+    launcher = Launcher()
     with contextlib.ExitStack() as stack:
 
         def start(database: str, **env: str) -> VariantServer:
             extra = {"SEED_LOAD_USERS": "5", **env}
             log = tmp_path_factory.mktemp("logs") / "gunicorn.log"
-            return stack.enter_context(
-                serving(VARIANT, stores, database=database, extra_env=extra, log_path=log)
+            served = launcher.dedicated(
+                VARIANT, extra, stores=stores, database=database, log_path=log
             )
+            return stack.enter_context(served).server
 
         yield start
 
@@ -271,3 +274,38 @@ def test_sql_statements_per_request(stores: Stores, start_server, database: str)
     # Round trips beyond the statements: CONN_HEALTH_CHECKS pings a reused connection once
     # per request ("SELECT 1" on PostgreSQL; free on SQLite, where nothing is sent).
     assert counts["me_health_checks"] == counts["add_health_checks"] == 1
+
+
+# -- no side channels -----------------------------------------------------------------------
+
+#: ``getattr`` reads that are someone's documented API: Django's ``@login_not_required``
+#: marker (read as Django's ``LoginRequiredMiddleware`` reads it) and ``ApiError``'s field.
+DOCUMENTED_READS = {("view_func", "login_required"), ("error", "retry_after")}
+
+
+def test_layers_pass_nothing_on_functions_or_responses() -> None:
+    """What one layer tells another goes through a call or Django's own API, never through
+    an attribute stuck on a view function or a response (which a reader cannot follow)."""
+    import ast
+
+    found = []
+    for path in sorted((project_root() / "django_sessions").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            if isinstance(node, ast.AugAssign | ast.AnnAssign):
+                targets = [node.target]
+            for target in targets:
+                if isinstance(target, ast.Attribute) and ast.unparse(target.value) not in (
+                    "self",
+                    "row",  # a model instance's field
+                ):
+                    found.append(f"{path.name}:{node.lineno}: {ast.unparse(target)} = ...")
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "setattr", "hasattr")
+            ):
+                owner, name = ast.unparse(node.args[0]), ast.literal_eval(node.args[1])
+                if owner != "self" and (owner, name) not in DOCUMENTED_READS:
+                    found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    assert not found, found

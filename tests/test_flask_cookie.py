@@ -14,15 +14,16 @@ import pytest
 import redis
 
 from authkit.clients import SessionClient
-from authkit.compare.spectrum import credential_sizes
+from authkit.compare.probes import credential_sizes
+from authkit.launcher import Target
 from tests.contract.test_public import assert_json_error
-from tests.targets import Fleet, Target
+from tests.targets import Fleet
 from tests.test_flask_sessions import commands_during
 
 
 @pytest.fixture(scope="module")
 def cookie_target(fleet: Fleet) -> Iterator[Target]:
-    with fleet.start_dedicated("flask-cookie") as target:
+    with fleet.dedicated("flask-cookie") as target:
         yield target
 
 
@@ -33,7 +34,7 @@ def _login(target: Target) -> SessionClient:
 
 
 def test_reads_and_cart_writes_cost_no_store_call(cookie_target: Target) -> None:
-    store = redis.Redis.from_url(cookie_target.stores.redis_url)  # type: ignore[attr-defined]
+    store = redis.Redis.from_url(cookie_target.stores.redis_url)
     client = _login(cookie_target)
 
     def journey() -> None:
@@ -60,7 +61,7 @@ def test_cookie_size_grows_with_the_cart(cookie_target: Target) -> None:
 
 def test_a_cart_that_would_pass_the_cookie_limit_is_refused_and_kept(fleet: Fleet) -> None:
     """Lower the limit (the contract's carts never reach 4 KB) and push past it."""
-    with fleet.start_dedicated("flask-cookie", {"COOKIE_MAX_BYTES": "270"}) as target:
+    with fleet.dedicated("flask-cookie", {"COOKIE_MAX_BYTES": "270"}) as target:
         client = _login(target)
         added, response = 0, None
         for number in range(1, 25):
@@ -80,7 +81,7 @@ def test_a_cart_that_would_pass_the_cookie_limit_is_refused_and_kept(fleet: Flee
 
 
 def test_a_copy_taken_before_logout_works_until_the_absolute_timeout(fleet: Fleet) -> None:
-    with fleet.start_dedicated("flask-cookie", {"SESSION_ABSOLUTE_SECONDS": "3"}) as target:
+    with fleet.dedicated("flask-cookie", {"SESSION_ABSOLUTE_SECONDS": "3"}) as target:
         client = _login(target)
         assert client.add_item("sku-005", 2).status_code == 200
         copy = client.credential()

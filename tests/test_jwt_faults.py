@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from authkit.server import Stores, VariantServer, serving
+from authkit.launcher import Launcher, Target
+from authkit.server import Stores
 from authkit.variants import get_variant
 
 pytestmark = pytest.mark.fault
@@ -24,15 +25,16 @@ TIMEOUT = 10
 
 @pytest.fixture(scope="module")
 def stores() -> Iterator[Stores]:
-    with Stores.start(redis=True, private=True) as started:
+    with Launcher.private_stores(redis=True) as started:
         yield started
 
 
 @pytest.fixture(scope="module")
-def servers(stores: Stores) -> Iterator[dict[str, VariantServer]]:
+def servers(stores: Stores) -> Iterator[dict[str, Target]]:
+    launcher = Launcher(env=ENV)
     with (
-        serving(get_variant("jwt-stateless"), stores, extra_env=ENV) as stateless,
-        serving(get_variant("jwt-denylist"), stores, extra_env=ENV) as denylist,
+        launcher.dedicated("jwt-stateless", stores=stores) as stateless,
+        launcher.dedicated("jwt-denylist", stores=stores) as denylist,
     ):
         yield {"jwt-stateless": stateless, "jwt-denylist": denylist}
 
@@ -66,7 +68,7 @@ def wait_until_healthy(url: str, bound_seconds: float = 20) -> None:
     raise AssertionError(f"{url} did not recover after Redis came back")
 
 
-def test_redis_down_then_back(stores: Stores, servers: dict[str, VariantServer]) -> None:
+def test_redis_down_then_back(stores: Stores, servers: dict[str, Target]) -> None:
     stateless, denylist = servers["jwt-stateless"].url, servers["jwt-denylist"].url
     s_pair, d_pair = login(stateless, "alice"), login(denylist, "alice")
     assert stores.redis is not None
@@ -111,7 +113,7 @@ def test_redis_down_then_back(stores: Stores, servers: dict[str, VariantServer])
 
 
 def test_denylist_revocations_survive_a_redis_restart(
-    stores: Stores, servers: dict[str, VariantServer]
+    stores: Stores, servers: dict[str, Target]
 ) -> None:
     url = servers["jwt-denylist"].url
     logged_out = login(url, "bob")
@@ -139,7 +141,7 @@ def test_denylist_revocations_survive_a_redis_restart(
 
 
 def test_a_hung_redis_answers_503_instead_of_hanging(
-    stores: Stores, servers: dict[str, VariantServer]
+    stores: Stores, servers: dict[str, Target]
 ) -> None:
     import os
     import signal

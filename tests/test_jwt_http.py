@@ -20,7 +20,8 @@ import pytest
 import redis
 import requests
 
-from authkit.server import Stores, VariantServer, serving
+from authkit.launcher import Launcher, Target
+from authkit.server import Stores
 from authkit.variants import get_variant
 from jwt_api.keys import hmac_key
 
@@ -44,15 +45,17 @@ PASSWORDS = {"alice": "alice-pass-123", "bob": "bob-pass-123"} | {
 
 @pytest.fixture(scope="module")
 def stores() -> Iterator[Stores]:
-    with Stores.start(redis=True) as started:
-        yield started
+    with Launcher() as launcher:
+        yield launcher.shared_stores(redis=True)
 
 
 @pytest.fixture(scope="module")
-def servers(stores: Stores) -> Iterator[dict[str, VariantServer]]:
+def servers(stores: Stores) -> Iterator[dict[str, Target]]:
+    # Both on one Redis database: the store fixture reads what either server keeps.
+    launcher = Launcher(env=SERVER_ENV)
     with (
-        serving(get_variant("jwt-stateless"), stores, extra_env=SERVER_ENV) as stateless,
-        serving(get_variant("jwt-denylist"), stores, extra_env=SERVER_ENV) as denylist,
+        launcher.dedicated("jwt-stateless", stores=stores) as stateless,
+        launcher.dedicated("jwt-denylist", stores=stores) as denylist,
     ):
         yield {"jwt-stateless": stateless, "jwt-denylist": denylist}
 
@@ -63,7 +66,7 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def url(servers: dict[str, VariantServer], mode: str) -> str:
+def url(servers: dict[str, Target], mode: str) -> str:
     return servers[mode].url
 
 
@@ -241,19 +244,15 @@ class FROM_NOW(NamedTuple):
     seconds: int
 
 
+#: Claims the audit's jwt-aud-iss and jwt-expiry rows do not forge (expired, nbf in the
+#: future, wrong or missing iss / aud / exp are theirs).
 @pytest.mark.parametrize(
     "changes",
     [
-        pytest.param({"exp": FROM_NOW(-60)}, id="expired"),
-        pytest.param({"nbf": FROM_NOW(120)}, id="not-yet-valid"),
         pytest.param({"iat": FROM_NOW(120)}, id="issued-in-the-future"),
-        pytest.param({"iss": "https://evil.example"}, id="wrong-iss"),
-        pytest.param({"aud": "another-api"}, id="wrong-aud"),
         pytest.param({"aud": ["authkit-api", "another-api"]}, id="aud-list"),
-        pytest.param({"exp": None}, id="missing-exp"),
         pytest.param({"jti": None}, id="missing-jti"),
         pytest.param({"iss": None}, id="missing-iss"),
-        pytest.param({"aud": None}, id="missing-aud"),
         pytest.param({"sub": None}, id="missing-sub"),
         pytest.param({"iat": None}, id="missing-iat"),
         pytest.param({"nbf": None}, id="missing-nbf"),
@@ -283,17 +282,12 @@ def test_leeway_covers_clock_skew_on_nbf_but_not_exp(url: str) -> None:
 
 
 def test_bad_signature_and_tampering_are_refused(url: str) -> None:
+    """A stripped or reversed signature and garbage are the audit's tampered-credential row;
+    here another key's signature, and a payload changed under the original signature."""
     assert_error(me(url, forge(claims(), key="another-secret-" + "z" * 40)), 401, "unauthenticated")
     header, payload, signature = login(url, "user0004")["access_token"].split(".")
     as_bob = b64({**json.loads(base64.urlsafe_b64decode(payload + "==")), "sub": "bob"})
     assert_error(me(url, f"{header}.{as_bob}.{signature}"), 401, "unauthenticated")
-    assert_error(me(url, f"{header}.{payload}."), 401, "unauthenticated")  # stripped signature
-    assert_error(me(url, "garbage"), 401, "unauthenticated")
-
-
-@pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
-def test_alg_none_is_refused(url: str, alg: str) -> None:
-    assert_error(me(url, unsigned(claims(), alg)), 401, "unauthenticated")
 
 
 def test_unknown_kid_is_refused(url: str) -> None:
@@ -317,11 +311,9 @@ def test_key_fetching_headers_are_refused(url: str, headers: dict) -> None:
     assert_error(me(url, forge(claims(), **headers)), 401, "unauthenticated")
 
 
-def test_refresh_token_is_not_an_access_token_and_the_reverse(url: str) -> None:
-    pair = login(url, "user0004")
-    assert_error(me(url, pair["refresh_token"]), 401, "unauthenticated")
-    assert_error(refresh(url, pair["access_token"]), 401, "unauthenticated")
-    # The claim and the typ header must agree: neither alone makes a token of the other kind.
+def test_the_type_claim_and_the_typ_header_must_agree(url: str) -> None:
+    """Each token type in the other's place is the audit's jwt-type-swap row; here the claim
+    and the typ header must agree: neither alone makes a token of the other kind."""
     as_access = forge(claims("refresh"), typ="at+jwt")
     assert_error(me(url, as_access), 401, "unauthenticated")
     as_refresh = forge(claims("access"), typ="rt+jwt")
@@ -329,9 +321,9 @@ def test_refresh_token_is_not_an_access_token_and_the_reverse(url: str) -> None:
 
 
 def test_token_only_counts_in_the_authorization_header(url: str) -> None:
+    """In the query string is the audit's credential-in-url row; nor in a cookie, nor with
+    another scheme."""
     token = login(url, "user0004")["access_token"]
-    in_query = requests.get(url + "/me", params={"access_token": token}, timeout=TIMEOUT)
-    assert_error(in_query, 401, "unauthenticated")
     in_cookie = requests.get(url + "/me", cookies={"access_token": token}, timeout=TIMEOUT)
     assert_error(in_cookie, 401, "unauthenticated")
     wrong_scheme = requests.get(url + "/me", headers={"Authorization": token}, timeout=TIMEOUT)
@@ -380,7 +372,7 @@ def redis_commands(store: redis.Redis) -> int:
 
 @pytest.mark.parametrize(("variant", "declared"), [("jwt-stateless", 0), ("jwt-denylist", 1)])
 def test_store_calls_per_read_match_the_declaration(
-    servers: dict[str, VariantServer], store: redis.Redis, variant: str, declared: int
+    servers: dict[str, Target], store: redis.Redis, variant: str, declared: int
 ) -> None:
     assert get_variant(variant).behaviour.store_calls_per_read == declared
     url = servers[variant].url

@@ -6,6 +6,7 @@ both modes); the settings tests call :mod:`jwt_api.keys` directly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
@@ -19,8 +20,8 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from authkit.server import Stores, serving
-from authkit.variants import get_variant
+from authkit.launcher import Launcher, Target
+from authkit.server import Stores
 from jwt_api.keys import EDDSA, HS256, ed25519_key, hmac_key, key_set_from_env
 from shared.settings import SettingsError
 
@@ -50,12 +51,12 @@ ED_KID = ed25519_key(private_pem(ED_KEY)).kid
 
 @pytest.fixture(scope="module")
 def stores() -> Iterator[Stores]:
-    with Stores.start(redis=True) as started:
-        yield started
+    with Launcher() as launcher:
+        yield launcher.shared_stores(redis=True)
 
 
-def serve(stores: Stores, **env: str):
-    return serving(get_variant("jwt-denylist"), stores, extra_env={**BASE_ENV, **env})
+def serve(stores: Stores, **env: str) -> contextlib.AbstractContextManager[Target]:
+    return Launcher().dedicated("jwt-denylist", {**BASE_ENV, **env}, stores=stores)
 
 
 def login(url: str) -> dict[str, Any]:

@@ -7,16 +7,15 @@ command, the compare report and the README.
 from __future__ import annotations
 
 import contextlib
-import secrets
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from authkit.audit.checks import CHECKS, DIFFERS, FINDING, HELD, NA, AuditTarget, Check, run_check
+from authkit.audit.checks import CHECKS, DIFFERS, FINDING, HELD, NA, Check, run_check
 from authkit.front import default_front
-from authkit.server import Stores, serving
-from authkit.variants import VARIANTS, get_variant
+from authkit.launcher import Launcher, Target
+from authkit.variants import VARIANTS
 from shared.throttle import LoginLimits
 
 #: Settings of the servers the audit starts: the kit's defaults (login limits included),
@@ -61,64 +60,18 @@ class AuditMatrix:
 
 
 @contextlib.contextmanager
-def started_targets(
-    variants: Iterable[str], database: str = "sqlite"
-) -> Iterator[list[AuditTarget]]:
-    """Serve each variant (behind the default front) on private stores; yield audit targets."""
-    chosen = [get_variant(name) for name in variants]
-    with contextlib.ExitStack() as stack:
-        stores = stack.enter_context(
-            Stores.start(
-                redis=any(v.uses_redis for v in chosen),
-                postgres=database == "postgres" and any(v.store == "database" for v in chosen),
-            )
-        )
-        targets = []
-        for number, variant in enumerate(chosen):
-            env = dict(AUDIT_ENV)
-            # A Redis database and an SQLite file of its own: no variant sees another's
-            # users, sessions or login-throttle counters.
-            if variant.uses_redis:
-                env["REDIS_URL"] = stores.redis_url.rsplit("/", 1)[0] + f"/{number}"
-            if variant.store == "database":
-                env["SQLITE_PATH"] = str(stores.sqlite_path().with_name(f"{variant.name}.sqlite3"))
-            server = stack.enter_context(serving(variant, stores, database=database, extra_env=env))
-            jwt_key = None
-            if variant.style == "bearer" and not server.env.get("JWT_ALGORITHM"):
-                from jwt_api.keys import hmac_key
-
-                jwt_key = hmac_key(server.env["SECRET_KEY"]).signing  # type: ignore[assignment]
-            targets.append(
-                AuditTarget(
-                    name=variant.name,
-                    url=server.url,
-                    style=variant.style,
-                    declared=variant.declarations(),
-                    jwt_key=jwt_key,
-                )
-            )
-        yield targets
+def started_targets(variants: Iterable[str], database: str = "sqlite") -> Iterator[list[Target]]:
+    """Serve each variant (behind the default front), apart from the others; yield targets."""
+    with Launcher(env=AUDIT_ENV) as launcher:
+        yield [launcher.target(name, database=database) for name in variants]
 
 
-def url_target(url: str, style: str, variant: str | None = None) -> AuditTarget:
+def url_target(url: str, style: str, variant: str | None = None) -> Target:
     """A server somebody else runs; its declarations come from the registry when named."""
-    declared: dict[str, Any] = {"style": style}
-    if variant:
-        declared = VARIANTS[variant].declarations()
-    # Load users from a random start (a run takes about 50): two runs against one server
-    # within a minute then use other accounts, so one run's failed logins do not fill the
-    # throttle windows of the next run's accounts.
-    first_user = 100 + secrets.randbelow(10) * 50  # 100..599; servers it starts: 600 on
-    return AuditTarget(
-        name=variant or url,
-        url=url.rstrip("/"),
-        style=style,
-        declared=declared,
-        first_user=first_user,
-    )
+    return Launcher.external(url, style, variant)
 
 
-def run_audit(targets: list[AuditTarget], checks: list[Check] | None = None) -> AuditMatrix:
+def run_audit(targets: list[Target], checks: list[Check] | None = None) -> AuditMatrix:
     """Run every check against every target (targets one after another)."""
     started = time.perf_counter()
     checks = CHECKS if checks is None else checks

@@ -107,3 +107,21 @@ def revocation_chart(windows: dict[str, dict[str, Any]]) -> str | None:
     ax.set_title("Revocation: old credential replayed every 100 ms", fontsize=10, loc="left")
     ax.spines[["top", "right"]].set_visible(False)
     return _encode(fig)
+
+
+def credential_size_chart(sizes: dict[str, dict[int, int | str]]) -> str | None:
+    """Bytes per request against cart lines, one line per variant (base64 PNG)."""
+    if not sizes:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for i, (name, by_lines) in enumerate(sizes.items()):
+        points = sorted((int(k), v) for k, v in by_lines.items() if isinstance(v, int))
+        if points:
+            ax.plot(*zip(*points, strict=True), marker="o", label=name, color=colour(name, i))
+    ax.axhline(4096, color="#888", linestyle="--", linewidth=1)
+    ax.annotate("4 KB: what browsers keep per cookie", (0, 4096), fontsize=7, va="bottom")
+    ax.set_xlabel("cart lines")
+    ax.set_ylabel("credential bytes sent per request")
+    ax.set_title("Credential size against cart size")
+    ax.legend(fontsize=7)
+    return _encode(fig)

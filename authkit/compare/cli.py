@@ -24,15 +24,10 @@ from rich.progress import (
     Progress as RichProgress,
 )
 
-from authkit.compare import render
+from authkit.compare import readme, render
 from authkit.compare import results as results_module
-from authkit.compare.runner import (
-    CompareOptions,
-    Comparison,
-    Progress,
-    Step,
-    default_scenarios,
-)
+from authkit.compare.plan import Progress, Step
+from authkit.compare.runner import CompareOptions, Comparison, default_scenarios
 from authkit.scenarios import SCENARIOS
 from authkit.services import ServiceError
 
@@ -70,7 +65,8 @@ def register(subparsers: Any) -> None:
     report.add_argument("--against", type=Path, metavar="DIR2", help="an earlier run to compare")
     report.add_argument(
         "--readme", type=Path, metavar="README",
-        help="also write DIR's sample tables into README between its sample-report markers",
+        help="also write every generated block of README (between its markers) from DIR "
+        f"as the sample run and {readme.SPECTRUM_RUN} beside README as the spectrum run",
     )  # fmt: skip
     report.set_defaults(handler=run_report)
 
@@ -188,7 +184,13 @@ def run_report(args: argparse.Namespace) -> int:
     render.print_table(results, table_console(), against=against)
     console.print(f"report: {directory / 'report.html'}")
     if args.readme:
-        sample = render.readme_sample(results, directory.as_posix())
-        args.readme.write_text(render.replace_readme_sample(args.readme.read_text(), sample))
-        console.print(f"sample tables written to {args.readme}")
+        root = args.readme.resolve().parent
+        try:
+            sample = directory.resolve().relative_to(root).as_posix()
+            blocks = readme.generated_blocks(root, sample=sample)
+            args.readme.write_text(readme.write_blocks(args.readme.read_text(), blocks))
+        except (OSError, ValueError) as exc:
+            console.print(f"[red]{exc}[/red]")
+            return 2
+        console.print(f"{len(blocks)} generated blocks written to {args.readme}")
     return 0

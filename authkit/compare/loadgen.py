@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from authkit import reaper
 from authkit.compare.markers import MEASURE_END, MEASURE_START
 from authkit.compare.measure import LOAD_CORE, pin, read_cpu
 from authkit.server import project_root
+from authkit.services import kill_tree, start_owned
 
 LOCUSTFILE = project_root() / "loadtests" / "locustfile.py"
 WRK_SCRIPT = project_root() / "loadtests" / "wrk_read.lua"
@@ -77,8 +79,8 @@ def _stop(proc: subprocess.Popen, timeout: float = 15) -> None:
         try:
             proc.wait(5)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            kill_tree(proc)
+    reaper.release(proc)
 
 
 def run_locust(
@@ -124,7 +126,7 @@ def run_locust(
     }
     csv_prefix.parent.mkdir(parents=True, exist_ok=True)
     stderr = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
+    proc = start_owned(
         argv, env=child_env, cwd=project_root(), stdout=subprocess.PIPE, stderr=stderr,
         stdin=subprocess.DEVNULL, text=True,
     )  # fmt: skip
@@ -183,13 +185,15 @@ def run_wrk(
     with tempfile.TemporaryFile() as out_file, tempfile.TemporaryFile() as err_file:
         before = read()
         started = time.monotonic()
-        proc = subprocess.Popen(argv, env=env, stdout=out_file, stderr=err_file)
+        proc = start_owned(argv, env=env, stdout=out_file, stderr=err_file)
         if pin_load:
             pin([proc.pid], LOAD_CORE)
         try:
             _pid, status, usage = os.wait4(proc.pid, 0)
         except ChildProcessError:  # already reaped: no exit status or CPU time to report
             status, usage = None, None
+        finally:
+            reaper.release(proc)
         after = read()
         seconds = time.monotonic() - started
         proc.returncode = os.waitstatus_to_exitcode(status) if status is not None else None

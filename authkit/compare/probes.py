@@ -4,7 +4,8 @@
   count is exact and belongs to that endpoint alone (Redis ``INFO commandstats``; SQL from
   the ``X-Authkit-Sql`` header of :mod:`loadtests.sqlcount`);
 - credential bytes: what login issues (Set-Cookie vs token JSON) and what each request
-  carries (Cookie vs Authorization);
+  carries (Cookie vs Authorization), and what it carries as the cart grows (a cookie that
+  holds the cart grows with it);
 - revocation windows: log out (or log out everywhere), then replay the old credential every
   100 ms until it is refused or its lifetime plus a margin has passed.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import functools
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,8 @@ from shared.users import load_user
 
 SQL_HEADER = "X-Authkit-Sql"
 REPLAY_INTERVAL_SECONDS = 0.1
+#: Cart sizes the credential-size probe measures (the catalogue has 24 products).
+CART_LINES = (0, 1, 10, 24)
 
 
 def parse_sql_header(value: str | None) -> dict[str, int] | None:
@@ -55,18 +58,9 @@ def header_bytes(headers: dict[str, str]) -> int:
 
 def credential_bytes(client: ApiClient) -> dict[str, Any]:
     """Bytes of credential on the wire: issued at login, and sent with each request."""
-
     response = client.login_response
     assert response is not None, "log the client in first"
-    body = response.json()
-    issued: dict[str, int] = {}
-    if client.style == "session":
-        set_cookies = response.raw.headers.getlist("Set-Cookie") if response.raw else []
-        issued["set_cookie_bytes"] = sum(len(c) for c in set_cookies)
-        issued["csrf_token_bytes"] = len(body.get("csrf_token", ""))
-    else:
-        issued["access_token_bytes"] = len(body.get("access_token", ""))
-        issued["refresh_token_bytes"] = len(body.get("refresh_token", ""))
+    issued = client.issued_at_login()
     issued["login_body_bytes"] = len(response.content)
     issued["credential_bytes"] = sum(v for k, v in issued.items() if k != "login_body_bytes")
     return {
@@ -74,6 +68,36 @@ def credential_bytes(client: ApiClient) -> dict[str, Any]:
         "sent_per_read": header_bytes(client.credential_headers("GET")),
         "sent_per_write": header_bytes(client.credential_headers("POST")),
     }
+
+
+def credential_sizes(
+    url: str,
+    style: str,
+    username: str,
+    password: str,
+    lines: Sequence[int] = CART_LINES,
+) -> dict[str, int | str]:
+    """Credential bytes sent per request after filling the cart to each of ``lines`` lines.
+
+    A value is a string (the error code) when the API refused to grow the cart, as a cookie
+    that would pass 4 KB is refused with ``cookie_too_large``.
+    """
+    client = client_for(style, url)
+    client.login(username, password).raise_for_status()
+    sizes: dict[str, int | str] = {}
+    filled = 0
+    for target in sorted(lines):
+        error = ""
+        while filled < target and not error:
+            filled += 1
+            added = client.add_item(f"sku-{filled:03d}")
+            if added.status_code != 200:
+                error = added.json()["error"]["code"]
+        client.get("/me").raise_for_status()
+        # String keys: the document goes through JSON, whose keys are strings.
+        sizes[str(target)] = error or header_bytes(client.credential_headers("GET"))
+    client.logout()
+    return sizes
 
 
 @dataclass
@@ -228,7 +252,7 @@ def revocation_windows(
     response = device.logout()
     revoked_at = time.monotonic()
     results["logout"] = {"revoke_status": response.status_code}
-    if style == "bearer":
+    if stolen.auth.refreshes:
         # Right after logout, well inside the refresh token's life: is it still honoured?
         results["logout"]["refresh_after_revocation_status"] = (
             stolen.replay(stolen.credential()).refresh().status_code

@@ -21,9 +21,10 @@ from rich.console import Console
 from rich.table import Table
 
 from authkit.audit.checks import DIFFERS, FINDING, HELD, NA
-from authkit.compare import aggregate, charts, spectrum
+from authkit.compare import aggregate, charts, restart_loss
 from authkit.compare.results import ResultSet
 from authkit.scenarios import SCENARIOS, by_measure
+from authkit.variants import declaration_fields
 
 ENDPOINT_SHORT = {
     "POST /login": "login",
@@ -34,35 +35,21 @@ ENDPOINT_SHORT = {
     "DELETE /cart/items/{id}": "remove item",
     "POST /logout": "logout",
 }
-DECLARATION_LABELS = {
-    "style": "credential",
-    "store": "store",
-    "revocation": "after logout",
-    "logout_all": "after logout-all",
-    "csrf": "CSRF token",
-    "cart_survives_logout": "cart survives logout",
-    "survives_store_restart": "survives store restart",
-    "me_while_store_down": "GET /me, store down",
-    "store_calls_per_read": "store calls per read (declared)",
-    "page_reload_keeps_login": "page: logged in after reload",
-    "xss_reads_credential": "page: an injected script reads",
-    "cross_site_write": "page: cross-site form/fetch to the cart",
-    "other_tab_after_logout": "page: other tab after logout",
-    "back_after_logout": "page: Back after logout",
-    "session_state": "session state kept (server / client)",
-    "cart_in": "cart kept in",
-    "lost_without_persistence": "a Redis restart without persistence loses",
+#: The behaviour matrix's rows: label and observer come from the registry's fields.
+DECLARATIONS = {d.key: d for d in declaration_fields()}
+#: The observers of :data:`authkit.variants.Observer` that a compare run can be.
+THIS_RUN = {
+    "revocation_probe": "this run (revocation probe)",
+    "storage_probe": "this run (storage-call probe)",
+    "login_answer": "this run (login answer)",
+    "contract_over_http": "this run (contract check over HTTP)",
 }
-#: Rows observed only in Chromium, by the browser tests.
-BROWSER_ROWS = frozenset(
-    {
-        "page_reload_keeps_login",
-        "xss_reads_credential",
-        "cross_site_write",
-        "other_tab_after_logout",
-        "back_after_logout",
-    }
-)
+#: Where the other observers are.
+ELSEWHERE = {
+    "browser_tests": "the browser tests (tests/browser, make test), not this run",
+    "registry": "declared (registry)",
+    "test_suite": "the test suite (make test), not this run",
+}
 
 
 # -- numbers as text --------------------------------------------------------------------
@@ -301,27 +288,22 @@ class View:
         suite's (``make test``), never this run's.
         """
         targets = [self.targets[n] for n in self.variants]
-        verified = any((t.verification or {}).get("passed") for t in targets)
-        probed = any(t.probe for t in targets)
-        revoked = any(t.revocation for t in targets)
-        where = {
-            "revocation": "this run (revocation probe)" if revoked else None,
-            "logout_all": "this run (revocation probe)" if revoked else None,
-            "store_calls_per_read": "this run (storage-call probe)" if probed else None,
-            "csrf": "this run (contract check over HTTP)" if verified else None,
-            "cart_survives_logout": "this run (contract check over HTTP)" if verified else None,
-            "style": "this run (login answer)" if probed else None,
-            "store": "declared (registry)",
-        }.get(key)
-        if key in BROWSER_ROWS:
-            return "the browser tests (tests/browser, make test), not this run"
-        return where or "the test suite (make test), not this run"
+        in_this_run = {
+            "revocation_probe": any(t.revocation for t in targets),
+            "storage_probe": any(t.probe for t in targets),
+            "login_answer": any(t.probe for t in targets),
+            "contract_over_http": any((t.verification or {}).get("passed") for t in targets),
+        }
+        observer = DECLARATIONS[key].observed_by
+        if in_this_run.get(observer):
+            return THIS_RUN[observer]
+        return ELSEWHERE.get(observer, ELSEWHERE["test_suite"])
 
     def matrix_rows(self) -> tuple[list[str], list[list[str]]]:
         header = ["declaration", "observed in", *self.variants]
         rows = []
-        for key, label in DECLARATION_LABELS.items():
-            row = [label, self.observed_where(key)]
+        for key, declaration in DECLARATIONS.items():
+            row = [declaration.label, self.observed_where(key)]
             for name in self.variants:
                 value = (self.targets[name].declarations or {}).get(key, "-")
                 row.append(str(value).replace("_", " ") + self._contradiction(name, key, value))
@@ -528,8 +510,8 @@ def sections(
             note="A private Redis crashed (SIGKILL) right after an acknowledged write, "
             "restarted with its append-only file, then without persistence "
             "(authkit compare --restart-loss).",
-            header=spectrum.RESTART_COLUMNS,
-            rows=spectrum.restart_loss_rows(view.targets),
+            header=restart_loss.REPORT_COLUMNS,
+            rows=restart_loss.report_rows(view.targets),
         )
     )
     if with_charts:
@@ -677,7 +659,7 @@ def _charts(view: View) -> list[Chart]:
     drawn.append(
         (
             "Credential size",
-            spectrum.credential_size_chart(
+            charts.credential_size_chart(
                 {
                     n: view.targets[n].probe["credential_size_by_cart_lines"]
                     for n in view.variants
@@ -761,8 +743,9 @@ def _cost_sections(cost: dict[str, Any] | None, directory: Path | None) -> list[
                 else ""
             )
         )
+    failed = [f"{name}: not counted ({error})" for name, error in cost.get("failed", {}).items()]
     parts.append(Section("Where each variant's GET /me overhead goes", kind="bullets",
-                         bullets=attribution + goals))  # fmt: skip
+                         bullets=attribution + goals + failed))  # fmt: skip
     if directory is not None:
         png = draw_attribution(cost, directory / "cost-attribution.png")
         if png is not None and Path(png).is_file():
@@ -871,34 +854,6 @@ def summary_markdown(results: ResultSet, against: ResultSet | None = None) -> st
         else:
             parts += [f"- {b}" for b in section.bullets]
     return "\n".join(parts) + "\n"
-
-
-#: The README's sample block lies between these markers; ``authkit report DIR --readme``
-#: writes it from DIR/results.json, and a test checks the README against the committed run.
-README_START, README_END = "<!-- sample-report -->", "<!-- /sample-report -->"
-README_SECTIONS = (
-    "Counted cost per request (repeatable)",
-    "Cost per request",
-    "Revocation, credentials, login",
-)
-
-
-def readme_sample(results: ResultSet, source: str) -> str:
-    """The README's sample tables, generated from one committed run (``source`` names it)."""
-    parts = [
-        README_START,
-        f"Generated by `authkit report {source} --readme README.md` from "
-        f"`{source}/results.json` (a default `make compare`): {meta_line(results)}.",
-    ]
-    for section in sections(results, with_charts=False):
-        if section.title in README_SECTIONS:
-            parts += ["", _md_table(section.header, section.rows)]
-    return "\n".join([*parts, README_END])
-
-
-def replace_readme_sample(readme: str, sample: str) -> str:
-    start, end = readme.index(README_START), readme.index(README_END) + len(README_END)
-    return readme[:start] + sample + readme[end:]
 
 
 # -- report.html --------------------------------------------------------------------------

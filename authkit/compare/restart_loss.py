@@ -15,17 +15,24 @@ again, first with its append-only file, then without persistence; and look at wh
 process crash loses none with ``appendfsync everysec``: Redis writes the AOF before it
 replies and the kernel keeps what was written; only an OS crash or power cut can lose the
 last second (two when an fsync stalls), which cannot be observed without crashing the machine.
+
+:func:`report_rows` turns the observations recorded in ``results.json`` into the report's
+table, so what is observed and how it is shown are read in one place.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
-from authkit.server import Stores, serving
+from authkit.clients import ApiClient, client_for
+from authkit.compare.results import TargetStatus
+from authkit.launcher import Launcher
+from authkit.server import Stores
 from authkit.services import PrivateRedis
 from authkit.variants import Variant
 from shared.users import load_user
@@ -33,65 +40,45 @@ from shared.users import load_user
 #: What a restart can take away, in report order.
 ITEMS = ("sessions", "carts", "users", "revocations")
 PERSISTENCE_ORDER = ("append-only", "none")  # "none" last: it empties Redis for good
-TIMEOUT = 10
 
 
-@dataclass
-class _Client:
-    """Just enough of a client for either auth style, keeping the newest cookie it was sent."""
+#: 503 means "not reachable yet" (a pooled connection the restart broke), not "lost": ask
+#: again, a bounded number of times (urllib3's retry, on every method).
+PATIENT = Retry(
+    total=12,
+    status_forcelist=(503,),
+    allowed_methods=None,
+    backoff_factor=0.05,
+    backoff_max=1.0,
+    respect_retry_after_header=False,
+    raise_on_status=False,
+)
 
-    url: str
-    style: str
-    cookie: str = ""
-    csrf: str = ""
-    token: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
-    def headers(self, unsafe: bool) -> dict[str, str]:
-        if self.style == "bearer":
-            return {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        headers = {"Cookie": self.cookie} if self.cookie else {}
-        if unsafe and self.csrf:
-            headers["X-CSRF-Token"] = self.csrf
-        return headers
+def _patient(client: ApiClient) -> ApiClient:
+    adapter = HTTPAdapter(max_retries=PATIENT)
+    client.http.mount("http://", adapter)
+    client.http.mount("https://", adapter)
+    return client
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        for _ in range(20):  # 503 means "not reachable yet" (a pooled connection the restart
-            response = requests.request(  # broke), not "lost": ask again, bounded
-                method, self.url + path, headers=self.headers(method != "GET"), timeout=TIMEOUT,
-                **kwargs,
-            )  # fmt: skip
-            if response.status_code != 503:
-                break
-            time.sleep(0.1)
-        for header in response.raw.headers.getlist("Set-Cookie") if response.raw else []:
-            pair = header.split(";", 1)[0]
-            if pair.split("=", 1)[1]:  # an emptied cookie is a deletion
-                self.cookie = pair
-        return response
 
-    def login(self, username: str, password: str) -> bool:
-        response = self.request("POST", "/login", json={"username": username, "password": password})
-        if response.status_code != 200:
-            return False
-        body = response.json()
-        self.csrf, self.token = body.get("csrf_token", ""), body.get("access_token", "")
-        return True
+def _client(url: str, variant: Variant) -> ApiClient:
+    return _patient(client_for(variant.style, url))
 
-    def add(self, product_id: str) -> None:
-        response = self.request(
-            "POST", "/cart/items", json={"product_id": product_id, "quantity": 1}
-        )
-        response.raise_for_status()
 
-    def copy(self) -> _Client:
-        return _Client(self.url, self.style, self.cookie, self.csrf, self.token)
+def _logged_in(client: ApiClient, username: str, password: str) -> bool:
+    return client.login(username, password).status_code == 200
 
-    def cart_ids(self) -> list[str] | None:
-        response = self.request("GET", "/cart")
-        if response.status_code != 200:
-            return None
-        return [item["product_id"] for item in response.json()["items"]]
+
+def _add(client: ApiClient, product_id: str) -> None:
+    client.add_item(product_id).raise_for_status()
+
+
+def _cart_ids(client: ApiClient) -> list[str] | None:
+    response = client.get("/cart")
+    if response.status_code != 200:
+        return None
+    return [item["product_id"] for item in response.json()["items"]]
 
 
 def _wait_healthy(url: str, seconds: float = 20) -> None:
@@ -110,14 +97,14 @@ def _restart_once(
     url: str, variant: Variant, redis: PrivateRedis, persistence: str, first_user: int
 ) -> dict[str, Any]:
     owner_name, owner_password = load_user(first_user)
-    owner = _Client(url, variant.style)
-    assert owner.login(owner_name, owner_password), "login before the restart"
-    owner.add("sku-001")
-    revoked = _Client(url, variant.style)
-    assert revoked.login(*load_user(first_user + 1))
-    revoked_copy = revoked.copy()
-    revoked.request("POST", "/logout").raise_for_status()
-    owner.add("sku-002")  # the last acknowledged write before the crash
+    owner = _client(url, variant)
+    assert _logged_in(owner, owner_name, owner_password), "login before the restart"
+    _add(owner, "sku-001")
+    revoked = _client(url, variant)
+    assert _logged_in(revoked, *load_user(first_user + 1))
+    revoked_copy = _patient(revoked.another_tab())
+    revoked.logout().raise_for_status()
+    _add(owner, "sku-002")  # the last acknowledged write before the crash
 
     redis.kill()
     redis.persistence = persistence
@@ -125,16 +112,15 @@ def _restart_once(
     _wait_healthy(url)
 
     kept: dict[str, bool | None] = {}
-    kept["sessions"] = owner.request("GET", "/me").status_code == 200
-    fresh = _Client(url, variant.style)
-    kept["users"] = fresh.login(*load_user(first_user + 2))
-    cart = owner.cart_ids() if kept["sessions"] else None
+    kept["sessions"] = owner.get("/me").status_code == 200
+    kept["users"] = _logged_in(_client(url, variant), *load_user(first_user + 2))
+    cart = _cart_ids(owner) if kept["sessions"] else None
     if cart is None:  # the session is gone: log in again to look for a per-user cart
-        again = _Client(url, variant.style)
-        cart = again.cart_ids() if again.login(owner_name, owner_password) else None
+        again = _client(url, variant)
+        cart = _cart_ids(again) if _logged_in(again, owner_name, owner_password) else None
     kept["carts"] = cart is not None and {"sku-001", "sku-002"} <= set(cart)
     if variant.behaviour.revocation == "immediate":
-        kept["revocations"] = revoked_copy.request("GET", "/me").status_code == 401
+        kept["revocations"] = revoked_copy.get("/me").status_code == 401
     else:
         kept["revocations"] = None  # nothing was revoked to begin with
     return {
@@ -158,10 +144,10 @@ def observe_restart_loss(variant: Variant) -> dict[str, dict[str, Any]]:
     stores.redis_url = stores.redis.url
     results: dict[str, dict[str, Any]] = {}
     try:
-        with serving(variant, stores, extra_env={"SEED_LOAD_USERS": "8"}) as server:
+        with Launcher().dedicated(variant, {"SEED_LOAD_USERS": "8"}, stores=stores) as target:
             for index, persistence in enumerate(PERSISTENCE_ORDER):
                 results[persistence] = _restart_once(
-                    server.url, variant, stores.redis, persistence, first_user=3 * index
+                    target.url, variant, stores.redis, persistence, first_user=3 * index
                 )
     finally:
         stores.close()
@@ -171,3 +157,34 @@ def observe_restart_loss(variant: Variant) -> dict[str, dict[str, Any]]:
 def restart_loss_rows(variants: list[Variant]) -> dict[str, dict[str, dict[str, Any]]]:
     """The observed row for every Redis-backed variant in ``variants`` (for the report)."""
     return {v.name: observe_restart_loss(v) for v in variants if v.uses_redis}
+
+
+#: The report's table of observed restarts (:func:`report_rows`).
+REPORT_COLUMNS = [
+    "variant",
+    "family",
+    "Redis crash, append-only file: lost",
+    "last acknowledged write kept",
+    "Redis restart without persistence: lost",
+]
+
+
+def report_rows(targets: dict[str, TargetStatus]) -> list[list[str]]:
+    """The observed restart rows (``authkit compare --restart-loss``), for the report."""
+    rows = []
+    for name, target in targets.items():
+        observed = target.restart_loss
+        if not observed:
+            continue
+        family = (target.declarations or {}).get("session_state", "-")
+        append_only, none = observed.get("append-only", {}), observed.get("none", {})
+        rows.append(
+            [
+                name,
+                family,
+                ", ".join(append_only.get("lost", [])) or "nothing",
+                "yes" if append_only.get("last_write_kept") else "no",
+                ", ".join(none.get("lost", [])) or "nothing",
+            ]
+        )
+    return rows

@@ -43,12 +43,12 @@ def select_targets(names: list[str] | None) -> tuple[list[Target], list[str]]:
     """The targets for ``--variants`` (default: the four main variants), baselines first.
 
     Set names (``all``, ``main``, ``server-side``, ``client-side``) expand to their variants
-    (:func:`authkit.compare.spectrum.variant_sets`).
+    (:func:`authkit.variant_sets.variant_sets`).
 
     Returns the targets and the names asked for that are unknown. Only the baselines of the
     selected variants' frameworks run, unless a baseline is named explicitly.
     """
-    from authkit.compare.spectrum import expand_variant_names
+    from authkit.variant_sets import expand_variant_names
 
     wanted = expand_variant_names(names)
     unknown = [n for n in wanted if n not in VARIANTS and n not in BASELINES]

@@ -1,10 +1,10 @@
 """A variant's ``GET /me`` overhead over its baseline, split into named parts.
 
-The parts come from :mod:`authkit.cost.parts`, each measured alone in instructions. Parts
-may contain others (Flask-Session's ``open_session`` contains the Redis command), so each
-part's *own* share is its count minus the parts it contains; the stack is those shares, and
-what the parts do not cover is shown as a named remainder ("unexplained"), never spread
-over the others.
+The parts are the variant's declared ones (:mod:`authkit.cost.parts`), each measured alone
+in instructions. Parts may contain others (Flask-Session's ``open_session`` contains the
+Redis command), so each part's *own* share is its count minus the parts it contains; the
+stack is those shares, and what the parts do not cover is shown as a remainder named by the
+framework (``Framework.cost_remainder``), never spread over the others.
 """
 
 from __future__ import annotations
@@ -14,11 +14,6 @@ from typing import Any
 ENDPOINT = "GET /me"
 #: The parts may leave this share of the overhead unexplained before the report says so.
 TOLERANCE = 0.10
-#: What the parts leave out, by framework: named, not measured part by part.
-REMAINDER_LABELS = {
-    "flask": "unexplained: Flask glue (request hooks, the extra header, response headers)",
-    "django": "unexplained: the middleware stack (Django's CSRF/auth/session and the kit's)",
-}
 
 
 def attribute(document: dict[str, Any]) -> dict[str, Any]:
@@ -28,8 +23,10 @@ def attribute(document: dict[str, Any]) -> dict[str, Any]:
     for name, target in targets.items():
         baseline = target.get("baseline")
         parts = target.get("parts")
-        if not baseline or not parts or baseline not in targets:
+        if target.get("failed") or not baseline or not parts or baseline not in targets:
             continue
+        if any("instructions" not in part for part in parts.values()):
+            continue  # parts counted by another meter: nothing to stack on instructions
         mine = target["endpoints"].get(ENDPOINT, {}).get("instructions")
         base = targets[baseline]["endpoints"].get(ENDPOINT, {}).get("instructions")
         if mine is None or base is None:
@@ -37,8 +34,9 @@ def attribute(document: dict[str, Any]) -> dict[str, Any]:
         overhead = mine - base
         contained = {child for part in parts.values() for child in part["contains"]}
         pieces = []
+        references = {label for label, part in parts.items() if _is_reference(label, part)}
         for label, part in parts.items():
-            if part["note"].startswith("what checking") or "(reference)" in label:
+            if label in references:
                 continue  # a reference figure, not something the request does
             own = part["instructions"] - sum(
                 parts[c]["instructions"] for c in part["contains"] if c in parts
@@ -48,7 +46,7 @@ def attribute(document: dict[str, Any]) -> dict[str, Any]:
         explained = sum(
             part["instructions"]
             for label, part in parts.items()
-            if label not in contained and "(reference)" not in label
+            if label not in contained and label not in references
         )
         remainder = overhead - explained
         out[name] = {
@@ -58,12 +56,13 @@ def attribute(document: dict[str, Any]) -> dict[str, Any]:
             "pieces": pieces,
             "explained_instructions": explained,
             "remainder_instructions": remainder,
-            "remainder_label": REMAINDER_LABELS.get(target.get("framework", ""), "unexplained"),
+            "remainder_label": target.get("remainder_label") or "unexplained",
             "within_tolerance": abs(remainder) <= TOLERANCE * abs(overhead),
-            "references": {
-                label: part["instructions"]
-                for label, part in parts.items()
-                if "(reference)" in label
-            },
+            "references": {label: parts[label]["instructions"] for label in references},
         }
     return out
+
+
+def _is_reference(label: str, part: dict[str, Any]) -> bool:
+    # Documents written before parts carried the flag mark references in their label.
+    return bool(part.get("reference")) or "(reference)" in label

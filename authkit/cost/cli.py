@@ -54,5 +54,8 @@ def cost(args: argparse.Namespace) -> int:
         for key, worst in document["deviation_from_previous"].items():
             print(f"largest deviation, {key}: {worst['deviation']:.2%} "
                   f"({worst['target']}, {worst['endpoint']})")  # fmt: skip
-    print(f"authkit cost: {document['seconds']:.0f} s")
-    return 0
+    failed = document["failed"]
+    print(f"authkit cost: {document['seconds']:.0f} s"
+          + (f"; not measured: {', '.join(failed)}" if failed else ""))  # fmt: skip
+    # Every measured target is in the table and the JSON; a failed one still fails the run.
+    return 1 if failed else 0

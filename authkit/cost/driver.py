@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from authkit.clients import Auth, auth_for
 from authkit.cost.meters import (
     CpuMeter,
     InstructionMeter,
@@ -58,19 +59,20 @@ class BadAnswer(RuntimeError):
 
 @dataclass
 class Caller:
-    """One logged-in user of the app, holding whichever credential its style uses."""
+    """One logged-in user of the app, holding its style's credential.
+
+    What the style sends and keeps is its auth class's (:mod:`authkit.clients`), the same
+    one the kit's HTTP clients and Locust users use; here it rides werkzeug's test client.
+    """
 
     client: Any
-    style: str
+    auth: Auth
     username: str
     password: str
-    csrf: str = ""
-    access: str = ""
-    refresh_token: str = ""
 
-    def call(self, method: str, path: str, body: object = None, unsafe: bool = False,
+    def call(self, method: str, path: str, body: object = None,
              headers: dict[str, str] | None = None, expect: int | None = 200) -> Any:  # fmt: skip
-        sent = dict(self.headers(unsafe))
+        sent = self.auth.headers(method)
         sent.update(headers or {})
         kwargs: dict[str, Any] = {"headers": sent}
         if body is not None:
@@ -83,25 +85,18 @@ class Caller:
             raise BadAnswer(f"{method} {path} answered {response.status_code}: {data[:200]!r}")
         return json.loads(data) if data else None
 
-    def headers(self, unsafe: bool = False) -> dict[str, str]:
-        if self.style == "session":
-            return {"X-CSRF-Token": self.csrf} if unsafe else {}
-        return {"Authorization": f"Bearer {self.access}"}
-
     def login(self) -> None:
         body = self.call("POST", "/login", {"username": self.username, "password": self.password})
-        self.take(body)
+        self.auth.remember(body)
 
-    def take(self, body: dict[str, Any]) -> None:
-        self.csrf = body.get("csrf_token", "")
-        self.access = body.get("access_token", "")
-        self.refresh_token = body.get("refresh_token", "")
+    def refresh(self) -> None:
+        self.auth.remember(self.call("POST", "/token/refresh", self.auth.refresh_body()))
 
     def logout(self) -> None:
-        self.call("POST", "/logout", unsafe=True, expect=204)
-        if self.style == "session":
+        self.call("POST", "/logout", expect=204)
+        if self.auth.credential_in_cookie:
             self.client._cookies.clear()  # as a browser does when the cookie is expired
-        self.csrf = self.access = self.refresh_token = ""
+        self.auth.forget()
 
 
 @dataclass(frozen=True)
@@ -113,17 +108,14 @@ class Step:
     before: Callable[[], object] | None = None
 
 
-def endpoint_steps(caller: Caller, is_bearer: bool) -> dict[str, Step]:
+def endpoint_steps(caller: Caller) -> dict[str, Step]:
     """Each endpoint: the measured call and what restores the state after it (unmeasured)."""
 
     def add() -> None:
-        caller.call("POST", "/cart/items", {"product_id": PRODUCT, "quantity": 1}, unsafe=True)
+        caller.call("POST", "/cart/items", {"product_id": PRODUCT, "quantity": 1})
 
     def remove() -> None:
-        caller.call("DELETE", f"/cart/items/{PRODUCT}", unsafe=True)
-
-    def refresh() -> None:
-        caller.take(caller.call("POST", "/token/refresh", {"refresh_token": caller.refresh_token}))
+        caller.call("DELETE", f"/cart/items/{PRODUCT}")
 
     steps: dict[str, Step] = {
         "GET /products": Step(lambda: caller.call("GET", "/products")),
@@ -134,13 +126,14 @@ def endpoint_steps(caller: Caller, is_bearer: bool) -> dict[str, Step]:
         "POST /logout": Step(caller.logout, caller.login),
         "POST /login": Step(caller.login, caller.logout, before=caller.logout),
     }
-    if is_bearer:
-        steps["POST /token/refresh"] = Step(refresh)
+    if caller.auth.refreshes:
+        steps["POST /token/refresh"] = Step(caller.refresh)
     return steps
 
 
-def load_app(wsgi: str) -> Any:
-    module, attribute = wsgi.split(":")
+def load(path: str) -> Any:
+    """The object a ``module:attribute`` path names (the app, the SQL counter)."""
+    module, attribute = path.split(":")
     return getattr(importlib.import_module(module), attribute)
 
 
@@ -167,18 +160,17 @@ def settle() -> None:
 def run(spec: dict[str, Any]) -> dict[str, Any]:
     mode: str = spec["mode"]
     meter = make_meter(mode, spec)
-    app = load_app(spec["wsgi"])
+    app = load(spec["wsgi"])
     from werkzeug.test import Client
 
-    caller = Caller(Client(app), spec["style"], spec["username"], spec["password"])
+    caller = Caller(Client(app), auth_for(spec["style"])(), spec["username"], spec["password"])
     counters = StoreCounters(spec) if mode == "cpu" else None
     meter.begin()
     caller.login()
-    caller.call("DELETE", f"/cart/items/{PRODUCT}", unsafe=True, expect=None)
+    caller.call("DELETE", f"/cart/items/{PRODUCT}", expect=None)
     for product, quantity in BASE_CART.items():
-        caller.call("POST", "/cart/items", {"product_id": product, "quantity": quantity},
-                    unsafe=True)  # fmt: skip
-    steps = endpoint_steps(caller, spec["is_bearer"])
+        caller.call("POST", "/cart/items", {"product_id": product, "quantity": quantity})
+    steps = endpoint_steps(caller)
     n, warmup, repeats = spec["n"], spec["warmup"], spec["repeats"] if mode == "cpu" else 1
     results: dict[str, Any] = {"endpoints": {}, "mode": mode}
     code = 0
@@ -209,9 +201,11 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     if spec.get("argon2_kit_parameters"):
         results["argon2_kit_parameters"] = measure_argon2_kit(meter, code + 1000)
     if spec.get("parts"):
-        from authkit.cost import parts
+        from authkit.cost.parts import measure_parts
 
-        results["parts"] = parts.measure_parts(meter, app, caller, spec, first_code=code + 2)
+        results["parts"] = measure_parts(
+            meter, app, caller, spec["parts"], spec["n"], first_code=code + 2
+        )
     return results
 
 
@@ -265,7 +259,8 @@ class StoreCounters(Meter):
             import redis
 
             self.redis = redis.Redis.from_url(spec["redis_url"])
-        self.django = spec.get("framework") == "django" and spec.get("store") == "database"
+        #: ``module:function`` of the framework's SQL statement counter, for a database.
+        self.sql_counter = spec.get("sql_counter")
         self.active = False
         self.before: dict[str, tuple[int, int]] = {}
         self.redis_calls: dict[str, int] = {}
@@ -294,12 +289,10 @@ class StoreCounters(Meter):
                 self.redis_calls[name] = self.redis_calls.get(name, 0) + calls - calls_before
             self.redis_usec += usec - usec_before
 
-    def _hook(self, execute: Callable[..., Any], statement: str, params: Any, many: bool,
-              context: Any) -> Any:  # fmt: skip
+    def _on_statement(self, statement: str) -> None:
         if self.active:
             kind = (statement.lstrip().split(None, 1) or ["?"])[0].upper()
             self.sql[kind] = self.sql.get(kind, 0) + 1
-        return execute(statement, params, many, context)
 
     def count(self, n: int, call: Callable[[], object], between: Callable[[], object] | None
               ) -> dict[str, Any]:  # fmt: skip
@@ -307,11 +300,8 @@ class StoreCounters(Meter):
 
         self.redis_calls, self.redis_usec, self.sql = {}, 0, {}
         with contextlib.ExitStack() as stack:
-            if self.django:
-                from django.db import connections
-
-                for connection in connections.all():
-                    stack.enter_context(connection.execute_wrapper(self._hook))
+            if self.sql_counter:
+                stack.enter_context(load(self.sql_counter)(self._on_statement))
             measure_loop(self, -1, n, call, between)
         redis_calls = {name: calls / n for name, calls in sorted(self.redis_calls.items())}
         sql = {kind: count / n for kind, count in sorted(self.sql.items())}

@@ -27,7 +27,7 @@ from jwt.api_jws import _BASE64URL_ALPHABET
 from jwt.exceptions import DecodeError
 from jwt.utils import base64url_decode, base64url_encode
 
-from authkit.cost.parts import _hmac_and_parse
+from authkit.cost.parts.tokens import hmac_and_parse
 
 
 def translate_segment_check(segment: bytes, name: str) -> bytes:
@@ -89,7 +89,7 @@ def cases() -> dict[str, Callable[[], object]]:
         "same with bytes.translate alphabet test": lambda: [
             translate_segment_check(s, "x") for s in segments
         ],
-        "HMAC-SHA256 + JSON parse (floor)": lambda: _hmac_and_parse(token, secret),
+        "HMAC-SHA256 + JSON parse (floor)": lambda: hmac_and_parse(token, secret),
     }
 
 

@@ -37,6 +37,8 @@ def report_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     targets = document["targets"]
     for name, target in targets.items():
+        if target.get("failed"):
+            continue
         base = targets.get(target.get("baseline") or "", {}).get("endpoints", {})
         for endpoint, cell in target["endpoints"].items():
             base_cell = base.get(endpoint, {})
@@ -72,27 +74,39 @@ def report_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def goal_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """Issue 9's goals for the ``GET /me`` overhead, and where each variant stands."""
-    goals = {
-        "jwt-stateless": 0.6e6,
-        "flask-sessions": 0.3e6,
-        "jwt-denylist": 0.9e6,
-        "django-sessions": 1.5e6,
-        "django-sessions-lean": 1.5e6,
-    }
+    """Each variant's declared goal for its attributed endpoint, and where it stands."""
     out = []
+    targets = document.get("targets", {})
     for name, attribution in document.get("attribution", {}).items():
-        if name in goals:
-            overhead = attribution["overhead_instructions"]
-            out.append(
-                {
-                    "target": name,
-                    "overhead_instructions": overhead,
-                    "goal_instructions": goals[name],
-                    "met": overhead <= goals[name],
-                }
-            )
+        goal = _goals(name, targets.get(name, {})).get(attribution.get("endpoint", "GET /me"))
+        if goal is None:
+            continue
+        overhead = attribution["overhead_instructions"]
+        out.append(
+            {
+                "target": name,
+                "overhead_instructions": overhead,
+                "goal_instructions": goal,
+                "met": overhead <= goal,
+            }
+        )
     return out
+
+
+def _goals(name: str, target: dict[str, Any]) -> dict[str, float]:
+    """The goals the document recorded; for a document written before goals were
+    recorded, the registry's current ones."""
+    if "cost_goal" in target:
+        return target["cost_goal"]
+    from authkit.cost.targets import all_targets
+
+    known = all_targets().get(name)
+    return dict(known.variant.cost_goal) if known else {}
+
+
+def failed_rows(document: dict[str, Any]) -> list[dict[str, str]]:
+    """The targets that could not be measured, and why (the others are still reported)."""
+    return [{"target": name, "error": error} for name, error in document.get("failed", {}).items()]
 
 
 def _minus(a: float | None, b: float | None) -> float | None:
@@ -169,7 +183,7 @@ def print_table(document: dict[str, Any]) -> None:
         for label, value in attribution.get("references", {}).items():
             table.add_row(f"[dim]{label}[/dim]", _k(value), "")
         console.print(table)
-    goals = Table(title="issue 9 goals: GET /me overhead over the baseline", title_justify="left")
+    goals = Table(title="goals: GET /me overhead over the baseline", title_justify="left")
     for column in ("target", "overhead", "goal", "met"):
         goals.add_column(column)
     for goal in goal_rows(document):
@@ -178,6 +192,8 @@ def print_table(document: dict[str, Any]) -> None:
     console.print(goals)
     for key, text in LEGEND.items():
         console.print(f"[bold]{key}[/bold]: {text}")
+    for row in failed_rows(document):
+        console.print(f"[bold red]{row['target']}: not measured[/bold red] ({row['error']})")
 
 
 def _remainder(attribution: dict[str, Any]) -> dict[str, Any]:
@@ -208,19 +224,31 @@ def draw_attribution(document: dict[str, Any], path: Path) -> Path | None:
     figure, axes = plt.subplots(figsize=(11, 1.2 + 0.8 * len(names)))
     colours = plt.get_cmap("tab20").colors
     left = [0.0] * len(names)
+    negative_shown = False
     for index, label in enumerate(labels):
         widths = []
         for attribution in attributions.values():
             pieces = {p["label"]: p["instructions"] for p in attribution["pieces"]}
             pieces[attribution["remainder_label"]] = attribution["remainder_instructions"]
-            widths.append(max(0.0, pieces.get(label, 0.0)) / 1e6)
+            widths.append(pieces.get(label, 0.0) / 1e6)
         axes.barh(names, widths, left=left, label=label, color=colours[index % len(colours)])
+        # A negative piece (parts that add up to more than the measured overhead) is drawn
+        # back from the stack's end, hatched in red: hidden, it would make the parts look
+        # like they explain the overhead exactly.
+        for name, start, width in zip(names, left, widths, strict=True):
+            if width < 0:
+                axes.barh([name], [width], left=[start], fill=False, hatch="//",
+                          edgecolor="red", label=None if negative_shown else
+                          "negative: the parts exceed the measured overhead")  # fmt: skip
+                axes.annotate(f"{width:+.2f} M ({label})", (start + width, name),
+                              color="red", fontsize=7, va="center", ha="right")  # fmt: skip
+                negative_shown = True
         left = [a + b for a, b in zip(left, widths, strict=True)]
     goals = {row["target"]: row["goal_instructions"] / 1e6 for row in goal_rows(document)}
     marked = [(name, goals[name]) for name in names if name in goals]
     if marked:
         axes.scatter([g for _, g in marked], [n for n, _ in marked], marker="|", s=400,
-                     color="black", label="issue 9 goal", zorder=3)  # fmt: skip
+                     color="black", label="goal", zorder=3)  # fmt: skip
     axes.set_xlabel("GET /me: instructions over the baseline (millions per request)")
     axes.invert_yaxis()
     axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
@@ -236,8 +264,8 @@ def compare_section(document: dict[str, Any], chart: Path | None = None) -> dict
 
     ``headline`` names the figure to lead with; ``legend`` says what each covers and leaves
     out; ``rows`` are :func:`report_rows`; ``attribution`` has one stack per variant (draw it
-    with :func:`draw_attribution`, here to ``chart`` when given); ``goals`` is issue 9's
-    goals and where each variant stands.
+    with :func:`draw_attribution`, here to ``chart`` when given); ``goals`` is each variant's
+    declared goal and where it stands; ``failed`` the targets that could not be measured.
     """
     return {
         "headline": HEADLINE,
@@ -245,6 +273,7 @@ def compare_section(document: dict[str, Any], chart: Path | None = None) -> dict
         "rows": report_rows(document),
         "attribution": document.get("attribution", {}),
         "goals": goal_rows(document),
+        "failed": failed_rows(document),
         "chart": str(draw_attribution(document, chart)) if chart else None,
         "settings": document.get("settings", {}),
         "seconds": document.get("seconds"),

@@ -25,10 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from authkit.cost.driver import ENDPOINTS
 from authkit.cost.meters import callgrind_helper, count_syscalls
 from authkit.cost.targets import CostTarget, cost_targets
+from authkit.launcher import Launcher
+from authkit.reaper import release
 from authkit.server import Stores, prepare, project_root, variant_env
-from authkit.services import PrivateRedis
+from authkit.services import kill_tree, start_owned
+from authkit.variants import framework_of
 
 MODES = ("instructions", "syscalls", "cpu")
 #: argon2id parameters for the cost run's logins: the smallest argon2 allows, so a login's
@@ -47,8 +51,45 @@ class Settings:
     jobs: int = 2
     modes: tuple[str, ...] = MODES
     attribution: bool = True
-    #: Count one argon2id verify at the kit's own parameters (with the flask-bare jobs).
+    #: The job that also measures the attribution parts: "instructions" (what the
+    #: attribution stacks), or "cpu" for a quick run of every variant's parts without a
+    #: tracer (``tests/test_cost_all.py``), whose figures the attribution leaves out.
+    parts_mode: str = "instructions"
+    #: Count one argon2id verify at the kit's own parameters (with the first baseline's jobs).
     argon2_at_kit_parameters: bool = True
+
+
+#: Seconds one driver run may take: a fixed allowance (imports, set-up, the argon2 runs,
+#: the attribution parts) plus a share per request it makes, by mode (callgrind runs Python
+#: some fifty times slower). Ten times what a busy 2-core machine needs: the bound exists to
+#: end a driver that hangs, never to fail a slow one.
+DRIVER_BASE_SECONDS = 300.0
+DRIVER_SECONDS_PER_CALL = {"instructions": 2.0, "syscalls": 0.5, "cpu": 0.2}
+
+
+def driver_timeout(settings: Settings, mode: str) -> float:
+    """How long the driver of one (target, mode) job may run before it counts as failed."""
+    loops = settings.repeats if mode == "cpu" else 1
+    calls = (settings.n + settings.warmup) * len(ENDPOINTS) * loops
+    return DRIVER_BASE_SECONDS + calls * DRIVER_SECONDS_PER_CALL[mode]
+
+
+def run_driver(command: list[str], env: dict[str, str], timeout: float) -> tuple[int, str]:
+    """Run the driver in a process group of its own; on ``timeout`` kill the whole tree
+    (valgrind, strace and what they run). Returns the exit status and the tail of stderr."""
+    with tempfile.TemporaryFile() as stderr:  # a file: a full pipe would stall the driver
+        proc = start_owned(
+            command, env=env, cwd=project_root(), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            kill_tree(proc)
+            raise
+        release(proc)
+        stderr.seek(0)
+        return proc.returncode, stderr.read().decode(errors="replace")[-3000:]
 
 
 def tool_command(mode: str, workdir: Path) -> list[str]:
@@ -104,13 +145,11 @@ def _prepare_once(target: CostTarget, env: dict[str, str], stores: Stores) -> No
     shutil.copyfile(template, env["SQLITE_PATH"])
 
 
-def _job(target: CostTarget, mode: str, settings: Settings, log: Callable[[str], None]) -> dict:
+def _job(target: CostTarget, mode: str, settings: Settings, log: Callable[[str], None],
+         argon2_at_kit_parameters: bool = False) -> dict:  # fmt: skip
+    stores = Launcher.private_stores(redis=target.variant.uses_redis)
     workdir = Path(tempfile.mkdtemp(prefix=f"authkit-cost-{target.name}-{mode}-"))
-    stores = Stores()
     try:
-        if target.variant.uses_redis:
-            stores.redis = PrivateRedis().start()
-            stores.redis_url = stores.redis.url
         env = variant_env(target.variant, stores)
         env.update(CHEAP_ARGON2)
         env.update({"SEED_LOAD_USERS": "4", "PYTHONHASHSEED": "0", "AUTHKIT_COST_MODE": mode})
@@ -119,13 +158,14 @@ def _job(target: CostTarget, mode: str, settings: Settings, log: Callable[[str],
         if target.variant.store == "database":  # this job's own file, never the user's
             env["SQLITE_PATH"] = str(stores.sqlite_path())
         _prepare_once(target, env, stores)
+        framework = framework_of(target.variant)
         spec = {
             "mode": mode,
             "wsgi": target.variant.app,
             "style": target.variant.style,
-            "is_bearer": target.variant.style == "bearer",
-            "framework": target.variant.framework,
-            "store": target.variant.store,
+            "sql_counter": framework.cost_sql_counter
+            if target.variant.store == "database"
+            else None,
             "username": USERNAME,
             "password": PASSWORD,
             "n": settings.n,
@@ -135,21 +175,27 @@ def _job(target: CostTarget, mode: str, settings: Settings, log: Callable[[str],
             "callgrind_out": str(workdir / "callgrind.out"),
             "result_path": str(workdir / "result.json"),
             "argon2_verify": mode == "instructions" and not target.is_baseline,
-            "argon2_kit_parameters": settings.argon2_at_kit_parameters
-            and mode in ("instructions", "syscalls")
-            and target.name == "flask-bare",
-            "parts": mode == "instructions" and settings.attribution and not target.is_baseline,
+            "argon2_kit_parameters": argon2_at_kit_parameters
+            and mode in ("instructions", "syscalls"),
+            "parts": list(target.variant.cost_parts)
+            if mode == settings.parts_mode and settings.attribution and not target.is_baseline
+            else [],
         }
         spec_path = workdir / "spec.json"
         spec_path.write_text(json.dumps(spec))
         command = [*tool_command(mode, workdir), sys.executable, "-m", "authkit.cost.driver",
                    str(spec_path)]  # fmt: skip
         started = time.monotonic()
-        done = subprocess.run(command, env=env, cwd=project_root(), capture_output=True, text=True)
-        if done.returncode != 0:
+        timeout = driver_timeout(settings, mode)
+        try:
+            returncode, stderr = run_driver(command, env, timeout)
+        except subprocess.TimeoutExpired:
             raise RuntimeError(
-                f"{target.name} ({mode}) failed with {done.returncode}:\n{done.stderr[-3000:]}"
-            )
+                f"{target.name} ({mode}) failed: the driver ran longer than {timeout:.0f} s "
+                "and was killed with its process tree"
+            ) from None
+        if returncode != 0:
+            raise RuntimeError(f"{target.name} ({mode}) failed with {returncode}:\n{stderr}")
         result = json.loads((workdir / "result.json").read_text())
         if mode == "syscalls":
             counted = count_syscalls(workdir / "trace")
@@ -202,18 +248,36 @@ def run_cost(
     calls per request, the login split into argon2 and the rest, and the attribution parts.
     """
     settings = settings or Settings()
+    if settings.parts_mode not in ("instructions", "cpu"):
+        raise ValueError(f"parts are measured by instructions or cpu, not {settings.parts_mode}")
     chosen = cost_targets(targets)
     missing = check_tools(settings.modes)
     if missing:
         raise RuntimeError("authkit cost needs: " + "; ".join(missing))
     jobs = [(t, m) for m in settings.modes for t in chosen]
-    # Longest first (callgrind of the Django targets), so the two workers finish together.
-    jobs.sort(key=lambda job: (job[1] != "instructions", job[0].variant.framework != "django"))
+    # Longest first, so the workers finish together: callgrind, then the targets with a
+    # database (migrations and an ORM make them the slowest), then the rest.
+    jobs.sort(key=lambda job: (job[1] != "instructions", job[0].variant.store != "database"))
+    # One argon2id verify at the kit's own parameters, counted once: with the first baseline.
+    argon2_with = next((t for t in chosen if t.is_baseline), None)
     started = time.monotonic()
+    raw: dict[tuple[str, str], dict] = {}
+    failed: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
-        futures = {(t.name, m): pool.submit(_job, t, m, settings, log) for t, m in jobs}
+        futures = {
+            (t.name, m): pool.submit(
+                _job, t, m, settings, log,
+                settings.argon2_at_kit_parameters and t is argon2_with,
+            )
+            for t, m in jobs
+        }  # fmt: skip
         try:
-            raw = {key: future.result() for key, future in futures.items()}
+            for (name, mode), future in futures.items():
+                try:
+                    raw[(name, mode)] = future.result()
+                except Exception as exc:  # one target failing must not lose the others
+                    failed.setdefault(name, f"{mode}: {exc}")
+                    log(f"{name:<22} {mode:<12} FAILED: {_last_line(str(exc))}")
         finally:
             for template in _prepared.values():
                 shutil.rmtree(template.parent, ignore_errors=True)
@@ -228,10 +292,18 @@ def run_cost(
             "login_argon2": {k.lower(): int(v) for k, v in CHEAP_ARGON2.items()},
         },
         "targets": {},
+        "failed": failed,
         "seconds": time.monotonic() - started,
         "machine": _machine(),
     }
     for target in chosen:
+        if target.name in failed:
+            document["targets"][target.name] = {
+                **_identity(target),
+                "failed": failed[target.name],
+                "endpoints": {},
+            }
+            continue
         cells: dict[str, dict[str, Any]] = {}
         extra: dict[str, Any] = {}
         for mode in settings.modes:
@@ -243,20 +315,9 @@ def run_cost(
                 if "argon2_verify" in result:
                     a = result["argon2_verify"]
                     extra["argon2_verify_instructions"] = (a["total"] - calibration) / a["n"]
-                if "parts" in result:
-                    extra["parts"] = {
-                        name: {
-                            # A difference of two loops already cancelled the meter.
-                            "instructions": (
-                                part["total"] - (0.0 if part.get("difference") else calibration)
-                            )
-                            / part["n"],
-                            "contains": part["contains"],
-                            "note": part["note"],
-                        }
-                        for name, part in result["parts"].items()
-                    }
                 extra["calibration_instructions"] = calibration / settings.n
+            if "parts" in result:
+                extra["parts"] = _parts(result, mode)
             if "argon2_kit_parameters" in result:
                 a = result["argon2_kit_parameters"]
                 key = "instructions" if mode == "instructions" else "syscalls"
@@ -272,20 +333,48 @@ def run_cost(
             login["outside_argon2_instructions"] = (
                 login["instructions"] - extra["argon2_verify_instructions"]
             )
-        document["targets"][target.name] = {
-            "kind": "baseline" if target.is_baseline else "variant",
-            "baseline": target.baseline,
-            "framework": target.variant.framework,
-            "store": target.variant.store,
-            "description": target.description,
-            "endpoints": cells,
-            **extra,
-        }
+        document["targets"][target.name] = {**_identity(target), "endpoints": cells, **extra}
     if settings.attribution:
         from authkit.cost.attribution import attribute
 
         document["attribution"] = attribute(document)
     return document
+
+
+def _parts(result: dict, mode: str) -> dict[str, dict[str, Any]]:
+    """Per-call figures of the parts, in the unit of the job's meter."""
+    calibration = result.get("calibration") or 0.0
+    unit = "instructions" if mode == "instructions" else "cpu_us"
+    return {
+        name: {
+            # A difference of two loops already cancelled the meter.
+            unit: (part["total"] - (0.0 if part.get("difference") else calibration)) / part["n"],
+            "contains": part["contains"],
+            "note": part["note"],
+            "reference": part.get("reference", False),
+            "source": part["source"],
+        }
+        for name, part in result["parts"].items()
+    }
+
+
+def _last_line(text: str) -> str:
+    """The last non-blank line of a failure (a traceback's exception)."""
+    return next((line for line in reversed(text.splitlines()) if line.strip()), text)
+
+
+def _identity(target: CostTarget) -> dict[str, Any]:
+    """What the document says about a target besides its figures (from the registry)."""
+    return {
+        "kind": "baseline" if target.is_baseline else "variant",
+        "baseline": target.baseline,
+        "framework": target.variant.framework,
+        "store": target.variant.store,
+        "description": target.description,
+        "parts_declared": list(target.variant.cost_parts),
+        "remainder_label": framework_of(target.variant).cost_remainder,
+        "cost_goal": dict(target.variant.cost_goal),
+    }
 
 
 def _machine() -> dict[str, Any]:

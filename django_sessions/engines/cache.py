@@ -15,19 +15,19 @@ from typing import Any
 
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
 
-from django_sessions.engines import ContractSessionMixin, SessionVanished, past_absolute_timeout
+from django_sessions.engines.base import ContractSession, SessionVanished
 from shared.errors import store_unavailable
 
 #: How long a cart update may hold the session's lock, and wait for it.
 LOCK_SECONDS = 5
 
 
-class SessionStore(ContractSessionMixin, CacheSessionStore):
-    def load(self) -> dict[str, Any]:
+class SessionStore(ContractSession, CacheSessionStore):
+    def read(self) -> dict[str, Any]:
         # The stock load() treats *any* cache error as "no session" (meant for memcached's
         # invalid keys), which turns a Redis outage into 401s; here it surfaces as a 503.
         data = self._cache.get(self.cache_key)
-        if data is None or past_absolute_timeout(data):
+        if data is None:
             self._session_key = None
             return {}
         return data

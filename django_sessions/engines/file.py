@@ -14,17 +14,16 @@ from typing import Any
 from django.contrib.sessions.backends.file import SessionStore as FileSessionStore
 from django.core.files import locks
 
-from django_sessions.engines import ContractSessionMixin, SessionVanished, past_absolute_timeout
+from django_sessions.engines.base import ContractSession, SessionVanished
 
 
-class SessionStore(ContractSessionMixin, FileSessionStore):
-    def load(self) -> dict[str, Any]:
-        data = super().load()  # stock: the idle expiry is the file's mtime + the idle age
-        if data and past_absolute_timeout(data):
-            self.delete()
-            self._session_key = None
-            return {}
-        return data
+class SessionStore(ContractSession, FileSessionStore):
+    def read(self) -> dict[str, Any]:
+        return FileSessionStore.load(self)  # the idle expiry is the file's mtime + idle age
+
+    def discard_expired(self) -> None:
+        self.delete()
+        super().discard_expired()
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[SessionStore]:

@@ -24,17 +24,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib.sessions.backends.signed_cookies import SessionStore as SignedCookieStore
 
-from django_sessions.engines import ContractSessionMixin, SessionVanished, past_absolute_timeout
+from django_sessions.engines.base import ContractSession, SessionVanished
 from shared.errors import ApiError
 
 
-class SessionStore(ContractSessionMixin, SignedCookieStore):
-    def load(self) -> dict[str, Any]:
-        data = super().load()  # stock: signature and idle age (max_age) checked
-        if past_absolute_timeout(data):
-            self.create()
-            return {}
-        return data
+class SessionStore(ContractSession, SignedCookieStore):
+    def read(self) -> dict[str, Any]:
+        return SignedCookieStore.load(self)  # the signature and the idle age (max_age) checked
+
+    def discard_expired(self) -> None:
+        self.create()  # the stock answer to a cookie it refuses: a new, empty session
 
     def cookie_size(self) -> int:
         """Bytes of ``name=value`` plus the attributes SessionMiddleware will add."""

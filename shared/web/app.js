@@ -145,6 +145,7 @@ function showLoggedOut(message) {
   $("whoami").textContent = "";
   $("cart-section").hidden = true;
   $("cart-lines").replaceChildren();
+  delete $("cart-lines").dataset.loaded;
   $("login").hidden = false;
   document.body.dataset.auth = "anonymous";
   if (message) setStatus(message);
@@ -198,6 +199,8 @@ function renderCart(cart) {
     return tr;
   });
   $("cart-lines").replaceChildren(...rows);
+  // The server's cart is on screen (tests wait for this, not for the section to show).
+  $("cart-lines").dataset.loaded = "1";
   $("cart-total").textContent = money(cart.total_cents);
   $("cart-empty").hidden = cart.items.length > 0;
 }

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from authkit import browser as ui
+from authkit.launcher import Target
 from tests.browser.conftest import ATTACKER_HOST
-from tests.targets import Fleet, Target, bearer_style, only_targets
+from tests.targets import Fleet, bearer_style, only_targets
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page, Request

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from authkit import browser as ui
-from tests.targets import Fleet, Target, bearer_style, only_targets
+from authkit.launcher import Target
+from tests.targets import Fleet, bearer_style, only_targets
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response
@@ -77,7 +78,7 @@ def test_the_bearer_page_refreshes_its_tokens_before_they_expire(
     """Tokens in memory are refreshed ahead of expiry: the page keeps working past the first
     access token's lifetime and never meets a 401 on the way."""
     env = {"ACCESS_TTL_SECONDS": str(SHORT_ACCESS_SECONDS)}
-    with fleet.start_dedicated(target_id, env) as target, browser.new_context() as context:
+    with fleet.dedicated(target_id, env) as target, browser.new_context() as context:
         # The context closes first: its keep-alive connections would hold up gunicorn's stop.
         page = context.new_page()
         seen: list[Response] = []

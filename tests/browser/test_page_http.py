@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 
 import requests
 
+from authkit.launcher import Target
 from shared.http_policy import API_CSP
 from shared.page import ASSETS, CONTENT_SECURITY_POLICY
-from tests.targets import Target
 
 
 class _Scripts(HTMLParser):

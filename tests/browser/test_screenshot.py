@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from authkit import browser as ui
-from tests.targets import Target
+from authkit.launcher import Target
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

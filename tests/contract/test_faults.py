@@ -15,8 +15,9 @@ import time
 import requests
 
 from authkit.clients import ApiClient
+from authkit.launcher import Target
 from tests.contract.test_public import assert_json_error
-from tests.targets import Fleet, Target, only_targets, parse_target_id, stoppable_store
+from tests.targets import Fleet, only_targets, parse_target_id, stoppable_store
 
 #: Generous bound on how long a request may take while the store is down or frozen:
 #: the variants use 0.5 s store timeouts, so this only catches a hung worker.
@@ -24,7 +25,7 @@ BOUND = 5
 
 
 def _store(target: Target):
-    stores = target.stores  # type: ignore[attr-defined]
+    stores = target.stores
     return stores.redis if target.variant.uses_redis else stores.postgres
 
 
@@ -103,7 +104,7 @@ def _check_outage(target: Target, client: ApiClient) -> None:
 
 @only_targets(stoppable_store)
 def test_store_crash_then_recovery(target_id: str, fleet: Fleet) -> None:
-    with fleet.start_dedicated(target_id) as target:
+    with fleet.dedicated(target_id) as target:
         client, revoked = target.client(), target.client()
         assert client.login("alice", "alice-pass-123").status_code == 200
         assert client.add_item("sku-002", 3).status_code == 200
@@ -133,7 +134,7 @@ def test_store_crash_then_recovery(target_id: str, fleet: Fleet) -> None:
 
 @only_targets(stoppable_store)
 def test_stalled_store_answers_503_without_hanging(target_id: str, fleet: Fleet) -> None:
-    with fleet.start_dedicated(target_id) as target:
+    with fleet.dedicated(target_id) as target:
         client = target.client()
         assert client.login("alice", "alice-pass-123").status_code == 200
         _store(target).pause()
@@ -158,8 +159,8 @@ def test_stalled_store_answers_503_without_hanging(target_id: str, fleet: Fleet)
 def test_two_instances_share_one_store(target_id: str, fleet: Fleet) -> None:
     """Log in on one instance, use the credential on the other, log out on the first."""
     with (
-        fleet.start_dedicated(target_id) as first,
-        fleet.start_dedicated(target_id, stores=first.stores) as second,  # type: ignore[attr-defined]
+        fleet.dedicated(target_id) as first,
+        fleet.dedicated(target_id, stores=first.stores) as second,
     ):
         one = first.client()
         assert one.login("alice", "alice-pass-123").status_code == 200
@@ -203,11 +204,11 @@ def test_sqlite_locked_by_another_process(target_id: str, fleet: Fleet) -> None:
     import sqlite3
 
     env = {"SQLITE_TIMEOUT_SECONDS": str(SQLITE_TIMEOUT)}
-    with fleet.start_dedicated(target_id, env) as target:
+    with fleet.dedicated(target_id, env) as target:
         client = target.client()
         assert client.login("alice", "alice-pass-123").status_code == 200
         assert client.add_item("sku-002", 3).status_code == 200
-        path = target.stores.sqlite_path()  # type: ignore[attr-defined]
+        path = target.stores.sqlite_path()
         holder = sqlite3.connect(path, isolation_level=None, timeout=10)
         try:
             holder.execute("BEGIN IMMEDIATE")  # the write lock, as any other writer takes it

@@ -1,15 +1,15 @@
-"""Logging in: success, refusal without user enumeration, and malformed requests."""
+"""Logging in: success, exact password comparison, and malformed requests.
+
+User enumeration (by body and by timing), brute force and the login's bad bodies are rows of
+the audit (tests/test_audit.py runs them against every variant); these tests pin the rest.
+"""
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import requests
 
-from authkit.clients import ApiClient
+from authkit.launcher import Target
 from tests.contract.test_public import assert_json_error
-from tests.targets import Target
 
 ALICE = ("alice", "alice-pass-123")
 
@@ -37,16 +37,6 @@ def test_login_returns_the_username_and_the_styles_credential(target: Target) ->
 def test_seed_users_can_log_in(target: Target) -> None:
     for username, password in [("bob", "bob-pass-123"), ("user0000", "pw-0000")]:
         assert target.client().login(username, password).status_code == 200
-
-
-def test_unknown_user_and_wrong_password_are_indistinguishable(target: Target) -> None:
-    wrong_password = target.client().login("alice", "not-her-password")
-    unknown_user = target.client().login("mallory", "alice-pass-123")
-    for response in (wrong_password, unknown_user):
-        assert_json_error(response, 401, "invalid_credentials")
-        assert not response.headers.get("Set-Cookie", "").split("=", 1)[-1].split(";")[0]
-    assert wrong_password.json() == unknown_user.json()
-    assert set(wrong_password.headers) - {"Date"} == set(unknown_user.headers) - {"Date"}
 
 
 def test_passwords_are_compared_exactly(target: Target) -> None:
@@ -104,10 +94,6 @@ def test_json_with_charset_is_accepted(target: Target) -> None:
     assert response.status_code == 200
 
 
-def test_me_without_credential_is_401(client: ApiClient) -> None:
-    assert_json_error(client.get("/me"), 401, "unauthenticated")
-
-
 def test_garbage_credentials_are_401(target: Target) -> None:
     for headers in [
         {"Authorization": "Bearer not-a-token"},
@@ -118,30 +104,3 @@ def test_garbage_credentials_are_401(target: Target) -> None:
     ]:
         response = requests.get(target.url + "/me", headers=headers, timeout=5)
         assert_json_error(response, 401, "unauthenticated")
-
-
-def test_oversized_header_is_refused_without_5xx(target: Target) -> None:
-    response = requests.get(
-        target.url + "/me", headers={"Cookie": "session=" + "x" * 16_000}, timeout=5
-    )
-    assert 400 <= response.status_code < 500
-
-
-def test_unknown_user_costs_the_same_as_a_wrong_password(target: Target) -> None:
-    """No user enumeration by timing: an unknown user still pays for a password hash.
-
-    A ratio of medians inside one run, not a timing bound, with the two kinds of attempt
-    interleaved so that load from elsewhere hits both alike. Skipping the hash for unknown
-    users makes them 20-50x faster than wrong passwords, far outside the band asserted here.
-    """
-    samples: dict[str, list[float]] = {"no-such-user": [], "alice": []}
-    for _ in range(11):
-        for username, times in samples.items():
-            started = time.perf_counter()
-            response = requests.post(
-                target.url + "/login", json={"username": username, "password": "nope"}, timeout=10
-            )
-            times.append(time.perf_counter() - started)
-            assert response.status_code == 401
-    ratio = statistics.median(samples["no-such-user"]) / statistics.median(samples["alice"])
-    assert 1 / 3 < ratio < 3, f"unknown user / wrong password login time: {ratio:.2f}"

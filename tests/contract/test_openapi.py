@@ -16,7 +16,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from authkit.clients import ApiClient
-from tests.targets import Target
+from authkit.launcher import Target
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "openapi.yaml"
 

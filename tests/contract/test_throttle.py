@@ -1,4 +1,4 @@
-"""Login throttling (issue 11): a brute force of one account is answered 429 in every variant.
+"""Login throttling: a brute force of one account is answered 429 in every variant.
 
 Each variant runs on a server of its own with small windows (the shared targets run with
 generous ones: the suite fails logins on purpose). The policy is in ``shared.throttle``.
@@ -32,7 +32,7 @@ def _login(url: str, username: str, password: str, **headers: str) -> requests.R
 
 def test_brute_force_and_spraying_are_throttled(target_id: str, fleet: Fleet) -> None:
     """One server per variant: brute force of one account, then spraying from one address."""
-    with fleet.start_dedicated(target_id, LIMITS) as target:
+    with fleet.dedicated(target_id, LIMITS) as target:
         url = target.url
         for _ in range(4):
             assert _login(url, "alice", "guess").status_code == 401

@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 
 from authkit.clients import ApiClient
-from tests.targets import Fleet, Target, only_targets, session_style
+from authkit.launcher import Target
+from tests.targets import Fleet, only_targets, session_style
 
 IDLE = 3
 ABSOLUTE = 6
@@ -26,7 +27,7 @@ def _login(target: Target) -> ApiClient:
 
 @only_targets(session_style)
 def test_idle_timeout_slides_with_activity(target_id: str, fleet: Fleet) -> None:
-    with fleet.start_dedicated(target_id, SHORT) as target:
+    with fleet.dedicated(target_id, SHORT) as target:
         client = _login(target)
         for _ in range(3):  # active for longer than the idle timeout: still logged in
             time.sleep(IDLE * 0.5)
@@ -37,7 +38,7 @@ def test_idle_timeout_slides_with_activity(target_id: str, fleet: Fleet) -> None
 
 @only_targets(session_style)
 def test_absolute_timeout_does_not_slide(target_id: str, fleet: Fleet) -> None:
-    with fleet.start_dedicated(target_id, SHORT) as target:
+    with fleet.dedicated(target_id, SHORT) as target:
         client = _login(target)
         started = time.monotonic()  # after the server stamped the login: ages >= these
         seen: list[tuple[float, int]] = []
@@ -58,7 +59,7 @@ def test_absolute_timeout_does_not_slide(target_id: str, fleet: Fleet) -> None:
 
 @only_targets(lambda i: not session_style(i))
 def test_access_token_expires_and_refresh_renews(target_id: str, fleet: Fleet) -> None:
-    with fleet.start_dedicated(target_id, {"ACCESS_TTL_SECONDS": "2"}) as target:
+    with fleet.dedicated(target_id, {"ACCESS_TTL_SECONDS": "2"}) as target:
         client = _login(target)
         old = client.credential()
         assert client.get("/me").status_code == 200
@@ -73,7 +74,7 @@ def test_access_token_expires_and_refresh_renews(target_id: str, fleet: Fleet) -
 
 @only_targets(lambda i: not session_style(i))
 def test_refresh_stops_at_the_absolute_timeout(target_id: str, fleet: Fleet) -> None:
-    with fleet.start_dedicated(target_id, SHORT) as target:
+    with fleet.dedicated(target_id, SHORT) as target:
         client = _login(target)
         assert client.refresh().status_code == 200
         time.sleep(ABSOLUTE + 1)

@@ -1,13 +1,10 @@
-"""The spectrum helpers of ``authkit compare``: variant sets, families, the size chart."""
+"""What ``--variants`` names (sets and families, from the registry), and the size chart."""
 
 from __future__ import annotations
 
-from authkit.compare.spectrum import (
-    credential_size_chart,
-    expand_variant_names,
-    families,
-)
+from authkit.compare.charts import credential_size_chart
 from authkit.compare.targets import select_targets
+from authkit.variant_sets import expand_variant_names, families
 from authkit.variants import VARIANTS
 
 MAIN = ["flask-sessions", "django-sessions", "jwt-stateless", "jwt-denylist"]

@@ -5,24 +5,27 @@ returns the session and pushes its expiry forward in the same round trip. Flask-
 default (``SESSION_REFRESH_EACH_REQUEST``) instead does a GET and then a SET of the whole
 session on every request, which halves throughput for no benefit.
 
-Two more things Flask-Session does not do and this module adds:
-- an absolute timeout: the login time is kept in the session and a session older than
-  ``SESSION_ABSOLUTE_SECONDS`` is deleted on sight, however active it was;
+What Flask-Session does not do and this module adds:
+- the absolute timeout: a session that started longer ago than ``SESSION_ABSOLUTE_SECONDS``
+  is deleted on sight, however active it was;
 - a per-user index of session IDs (a Redis set), so ``/logout-all`` can find and delete
-  every session of a user; Flask-Session has no notion of a session's owner.
+  every session of a user; Flask-Session has no notion of a session's owner;
+- race-free cart changes (a transaction on the session key).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import redis
-from flask import Flask
+from flask import Flask, Response, jsonify, request
+from flask.sessions import SessionMixin
 from flask_session.redis import RedisSessionInterface
 
+from shared import anonymous_csrf
 from shared.errors import unauthenticated
+from shared.flask_session_app import CART, CartChange, Lines, outlived
 
 KEY_PREFIX = "session:"
 USER_INDEX_PREFIX = "user-sessions:"
@@ -31,9 +34,7 @@ SESSION_ID_BYTES = 32
 
 
 class SlidingRedisSessionInterface(RedisSessionInterface):
-    def __init__(
-        self, app: Flask, client: redis.Redis, idle_seconds: int, absolute_seconds: int
-    ) -> None:
+    def __init__(self, app: Flask, client: redis.Redis, absolute_seconds: int) -> None:
         super().__init__(
             app,
             client=client,
@@ -41,7 +42,7 @@ class SlidingRedisSessionInterface(RedisSessionInterface):
             permanent=False,  # a browser-session cookie; Redis's TTL enforces the timeouts
             sid_length=SESSION_ID_BYTES,
         )
-        self.idle_seconds = idle_seconds
+        self.idle_seconds = int(app.permanent_session_lifetime.total_seconds())
         self.absolute_seconds = absolute_seconds
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
@@ -49,10 +50,14 @@ class SlidingRedisSessionInterface(RedisSessionInterface):
         if raw is None:
             return None
         data = self.serializer.decode(raw)
-        if time.time() - data.get("created_at", 0) > self.absolute_seconds:
+        if outlived(data, self.absolute_seconds):
             self.client.delete(store_id)
             return None
         return data
+
+    def should_set_storage(self, app: Flask, session: Any) -> bool:
+        """Only a changed session is written back: reading it already slid its expiry."""
+        return session.modified
 
     def _upsert_session(self, session_lifetime: Any, session: Any, store_id: str) -> None:
         self.client.set(store_id, self.serializer.encode(session), ex=self.idle_seconds)
@@ -76,7 +81,62 @@ class SlidingRedisSessionInterface(RedisSessionInterface):
             return
         super().save_session(app, session, response)
 
-    # -- what Flask-Session does not provide --------------------------------------------
+    # -- the design's decisions (shared.flask_session_app.SessionDesign) ----------------
+
+    def anonymous_csrf(self, app: Flask, session: SessionMixin) -> Response:
+        """A derived token, nothing stored: storing a session for every anonymous
+        ``GET /csrf`` would let anyone fill Redis (see :mod:`shared.anonymous_csrf`)."""
+        secret = app.secret_key
+        name = self.get_cookie_name(app)
+        visitor = anonymous_csrf.anonymous_id(secret, request.cookies.get(name))
+        response = jsonify(csrf_token=anonymous_csrf.token_for(secret, visitor))
+        response.set_cookie(
+            name,
+            visitor,
+            path=self.get_cookie_path(app),
+            domain=self.get_cookie_domain(app),
+            secure=self.get_cookie_secure(app),
+            httponly=self.get_cookie_httponly(app),
+            samesite=self.get_cookie_samesite(app),
+        )
+        return response
+
+    def renew_id(self, session: SessionMixin) -> None:
+        """Delete the stored session the browser came with and give this one a new ID."""
+        self.regenerate(session)
+
+    def logged_in(self, username: str, session: SessionMixin) -> None:
+        """Add the session to its user's index, which lives as long as the newest session can."""
+        index = USER_INDEX_PREFIX + username
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.sadd(index, session.sid)
+            pipe.expire(index, self.absolute_seconds)
+            pipe.execute()
+
+    def logged_out(self, username: str, session: SessionMixin) -> None:
+        """Drop the session from its user's index; clearing it deletes the record."""
+        self.client.srem(USER_INDEX_PREFIX + username, session.sid)
+
+    def logged_out_everywhere(self, username: str) -> None:
+        """Delete every indexed session of ``username``."""
+        index = USER_INDEX_PREFIX + username
+        # Read and drop the index in one MULTI, so a login racing with this call lands in
+        # a fresh index instead of being dropped unseen.
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.smembers(index)
+            pipe.delete(index)
+            sids, _ = pipe.execute()
+        keys = [self._get_store_id(sid.decode()) for sid in sids]
+        if keys:
+            self.client.delete(*keys)
+
+    def save_cart(self, app: Flask, session: SessionMixin, change: CartChange) -> Lines:
+        """The cart is in the stored session, changed there race-free."""
+
+        def apply(data: dict) -> dict:
+            return {**data, CART: change(data.get(CART, {}))}
+
+        return self.update_atomically(session.sid, apply)[CART]
 
     def update_atomically(self, sid: str, change: Callable[[dict], dict]) -> dict:
         """Apply ``change`` to the stored session and return the new data, race-free.
@@ -99,28 +159,3 @@ class SlidingRedisSessionInterface(RedisSessionInterface):
             return data
 
         return self.client.transaction(transaction, key, value_from_callable=True)
-
-    def remember_for_user(self, username: str, sid: str) -> None:
-        """Add a session to its user's index, which lives as long as the newest session can."""
-        index = USER_INDEX_PREFIX + username
-        with self.client.pipeline(transaction=False) as pipe:
-            pipe.sadd(index, sid)
-            pipe.expire(index, self.absolute_seconds)
-            pipe.execute()
-
-    def forget_for_user(self, username: str, sid: str) -> None:
-        self.client.srem(USER_INDEX_PREFIX + username, sid)
-
-    def delete_all_for_user(self, username: str) -> int:
-        """Delete every session of ``username``; returns how many IDs were indexed."""
-        index = USER_INDEX_PREFIX + username
-        # Read and drop the index in one MULTI, so a login racing with this call lands in
-        # a fresh index instead of being dropped unseen.
-        with self.client.pipeline(transaction=True) as pipe:
-            pipe.smembers(index)
-            pipe.delete(index)
-            sids, _ = pipe.execute()
-        keys = [self._get_store_id(sid.decode()) for sid in sids]
-        if keys:
-            self.client.delete(*keys)
-        return len(keys)
