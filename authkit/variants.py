@@ -105,7 +105,7 @@ class Behaviour:
     #: Whether the cart is still there after logging out and back in.
     cart_survives_logout: bool = field(metadata=row("cart survives logout", "contract_over_http"))
     #: Whether a credential issued before a restart of the store still works after it
-    #: (the kit's private Redis keeps an append-only file, fsync every second).
+    #: (the kit's private Redis keeps an append-only file, fsync before each reply).
     survives_store_restart: bool = field(metadata=row("survives store restart", "test_suite"))
     #: What ``GET /me`` answers while the store is down: 200 or 503 ``store_unavailable``.
     me_while_store_down: Literal["ok", "store_unavailable"] = field(

@@ -14,8 +14,8 @@ Denylist data (every key under ``authkit:jwt:``):
   TTL: if it expired, the number would restart at 0 and could match an old token's again
   (in an app with a users table it would be a column there).
 
-The private Redis runs with ``appendonly yes`` / ``appendfsync everysec``, so a revocation
-survives a restart of Redis (at most the last second is at risk on a crash).
+The private Redis runs with ``appendonly yes`` / ``appendfsync always``, so a revocation
+survives a restart of Redis, a crash included.
 """
 
 from __future__ import annotations

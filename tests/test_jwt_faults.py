@@ -126,9 +126,7 @@ def test_denylist_revocations_survive_a_redis_restart(
         requests.post(url + "/logout-all", headers=this_bearer, timeout=TIMEOUT).status_code == 204
     )
     assert stores.redis is not None
-    # A clean restart: Redis flushes its append-only file on SIGTERM. After a SIGKILL,
-    # appendfsync everysec may lose the last second or two of writes (Redis postpones the
-    # write while a background fsync is running), so a crash test would be flaky by design.
+    # A clean restart (SIGTERM); the SIGKILL case is tests/contract/test_faults.py's.
     stores.redis.restart()
     wait_until_healthy(url)
     assert get(url, "/me", logged_out["access_token"]).status_code == 401

@@ -28,7 +28,6 @@ REGENERATE = f"run: authkit report {readme.SAMPLE_RUN} --readme README.md"
 #: scanned; numbering of ordered lists neither.
 FIXED_FACTS: dict[str, str] = {
     "Django 5.2 LTS": "the Django series pyproject.toml pins",
-    "last ~1 s of writes (2 s when an fsync": "Redis's documented appendfsync everysec window",
     "pass 4 KB is refused with 422": "what a browser keeps per cookie; the contract's status",
     "largest cart (24 lines)": "the catalogue's size bounds a cart",
     "(24 products, ": "the catalogue's size (shared/catalog.py)",

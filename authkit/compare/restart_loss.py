@@ -11,10 +11,10 @@ again, first with its append-only file, then without persistence; and look at wh
 - **users**: a user can still log in (the Redis-only variants keep the users in Redis);
 - **revocations**: the revoked credential is still refused (variants that revoke at once).
 
-``last_write_kept`` says whether the write acknowledged just before the crash survived. A
-process crash loses none with ``appendfsync everysec``: Redis writes the AOF before it
-replies and the kernel keeps what was written; only an OS crash or power cut can lose the
-last second (two when an fsync stalls), which cannot be observed without crashing the machine.
+``last_write_kept`` says whether the write acknowledged just before the crash survived. With
+the kit's ``appendfsync always`` Redis writes and fsyncs the AOF before it replies, so neither
+a process crash nor an OS crash loses one (why not ``everysec``: see
+:class:`authkit.services.PrivateRedis`).
 
 :func:`report_rows` turns the observations recorded in ``results.json`` into the report's
 table, so what is observed and how it is shown are read in one place.
