@@ -67,6 +67,14 @@ class Target:
         number = next(self._users)
         return f"user{number:04d}", f"pw-{number:04d}"
 
+    def restart(self, env: dict[str, str | None]) -> None:
+        """Restart the server the kit started with ``env`` changed, keeping its stores and
+        its URL (see :meth:`authkit.server.VariantServer.restart`)."""
+        if self.server is None or self.variant is None:
+            raise UnknownTarget(f"{self.id}: only a server the kit started can be restarted")
+        self.server.restart(env)
+        self.jwt_key = _hs256_key(self.variant, self.server.env)
+
     def declaration(self, key: str) -> Any:
         """What the variant declares about ``key``; :class:`Undeclared` when it declares nothing."""
         if key not in self.declared:

@@ -164,6 +164,47 @@ class Behaviour:
     )
 
 
+Forgeries = tuple[Literal["login", "csrf", "revive"], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeyLeak:
+    """What the key the server signs with (``SECRET_KEY``; the JWT variants' HS256 secret)
+    buys an attacker who has nothing else, and what rotating it does.
+
+    Every value is found by requests against a server the kit started, which knows the key
+    (``authkit audit --leaked-key``); ``tests/test_leaked_key.py`` asserts each against
+    what is declared here.
+    """
+
+    #: ``module:Class`` building what the key signs, in the design's own credential format
+    #: and with the framework's own library (see :mod:`authkit.audit.forgers`).
+    forger: str
+    #: A credential made with the key alone is accepted as a user who never logged in.
+    forge_login_any_user: Literal["yes", "no"]
+    #: A CSRF token the key mints passes an unsafe request of a logged-in session
+    #: ("logged_in"), is only adopted as an anonymous visitor's token, which guards nothing
+    #: ("anonymous_only"), or the style sends none ("not_needed").
+    forge_csrf: Literal["logged_in", "anonymous_only", "not_needed"]
+    #: A captured credential shows the session's contents to anyone, key or not
+    #: ("without_key": it is signed, not encrypted), or is an opaque ID ("opaque").
+    read_session: Literal["without_key", "opaque"]
+    #: A logged-out credential, its contents signed afresh with the key, is accepted again.
+    revive_logged_out: Literal["yes", "no"]
+    # -- rotation: a new key with the old one as a fallback, then the fallback dropped ---------
+    #: Step 1 (new key, old as fallback): sessions from before the rotation still work.
+    kept_with_fallback: Literal["yes", "no"] = "yes"
+    #: Step 2 (fallback dropped): sessions from before that made no request during step 1.
+    kept_after_drop_idle: Literal["yes", "no"]
+    #: Step 2: sessions from before that were used during step 1 (bearer clients refreshed).
+    kept_after_drop_active: Literal["yes", "no"] = "yes"
+    #: Step 2: sessions started during step 1 (on the new key).
+    kept_after_drop_new: Literal["yes", "no"] = "yes"
+    #: What the old (leaked) key still forges during step 1, and after step 2.
+    old_key_forges_with_fallback: Forgeries = ()
+    old_key_forges_after_drop: Forgeries = ()
+
+
 #: What follows from the auth style alone: every variant of the style behaves so in a
 #: browser, so the registry says it once. A variant may still declare its own value.
 STYLE_DEFAULTS: dict[Style, dict[str, object]] = {
@@ -224,6 +265,8 @@ class Variant:
     #: Instructions over the baseline each endpoint should stay under (``authkit cost``
     #: reports whether it does), e.g. ``{"GET /me": 300_000}``; empty for no goal.
     cost_goal: dict[str, float] = field(default_factory=dict)
+    #: What a leaked signing key buys and what a rotation does (``None`` only for baselines).
+    key_leak: KeyLeak | None = None
 
     @property
     def uses_redis(self) -> bool:
@@ -294,6 +337,8 @@ def register_variant(variant: Variant) -> Variant:
         raise ValueError(f"{variant.name}: unknown style {variant.style!r}")
     if not variant.cost_parts:
         raise ValueError(f"{variant.name}: a variant declares its cost parts")
+    if variant.key_leak is None:
+        raise ValueError(f"{variant.name}: a variant declares what a leaked key buys (key_leak)")
     defaults = STYLE_DEFAULTS[variant.style]
     missing = {k: v for k, v in defaults.items() if getattr(variant.behaviour, k) is None}
     behaviour = replace(variant.behaviour, **missing)
@@ -354,6 +399,18 @@ register_framework(
 _COOKIE_JAR = "authkit.cost.parts.harness:cookie_jar"
 _DJANGO = "authkit.cost.parts.django_engines"
 _DJANGO_USER = f"{_DJANGO}:user_load"
+_FORGERS = "authkit.audit.forgers"
+#: Django's server-side engines: the session ID is random and the data is in the store,
+#: but Django signs the stored data and HMACs the user's password hash into the session
+#: with the key, so dropping the old key logs out every session not used in between.
+_DJANGO_SERVER_SIDE_KEY_LEAK = KeyLeak(
+    forger=f"{_FORGERS}:DjangoServerSide",
+    forge_login_any_user="no",
+    forge_csrf="anonymous_only",
+    read_session="opaque",
+    revive_logged_out="no",
+    kept_after_drop_idle="no",
+)
 
 register_variant(
     Variant(
@@ -375,6 +432,14 @@ register_variant(
             session_state="server",
             cart_in="store",
             lost_without_persistence=("sessions", "carts", "users"),
+        ),
+        key_leak=KeyLeak(
+            forger=f"{_FORGERS}:FlaskSessions",
+            forge_login_any_user="no",
+            forge_csrf="anonymous_only",
+            read_session="opaque",
+            revive_logged_out="no",
+            kept_after_drop_idle="yes",  # Flask-Session 0.8 signs nothing with the key
         ),
         cost_parts=(_COOKIE_JAR, "authkit.cost.parts.flask_interfaces:server_side_session"),
         cost_goal={"GET /me": 0.3e6},
@@ -404,6 +469,7 @@ register_variant(
             session_state="server",
             cart_in="store",
         ),
+        key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:db_session", _DJANGO_USER),
         cost_goal={"GET /me": 1.5e6},
     )
@@ -432,6 +498,15 @@ register_variant(
             cart_in="store",
             lost_without_persistence=("carts", "users"),
         ),
+        key_leak=KeyLeak(
+            forger=f"{_FORGERS}:Jwt",
+            forge_login_any_user="yes",
+            forge_csrf="not_needed",
+            read_session="without_key",
+            revive_logged_out="yes",
+            kept_after_drop_idle="no",
+            old_key_forges_with_fallback=("login", "revive"),
+        ),
         cost_parts=("authkit.cost.parts.tokens:token_verification",),
         cost_goal={"GET /me": 0.6e6},
     )
@@ -459,6 +534,15 @@ register_variant(
             session_state="client",
             cart_in="store",
             lost_without_persistence=("carts", "users", "revocations"),
+        ),
+        key_leak=KeyLeak(
+            forger=f"{_FORGERS}:Jwt",
+            forge_login_any_user="yes",
+            forge_csrf="not_needed",
+            read_session="without_key",
+            revive_logged_out="no",  # the logged-out family is on the denylist
+            kept_after_drop_idle="no",
+            old_key_forges_with_fallback=("login",),
         ),
         cost_parts=(
             "authkit.cost.parts.tokens:token_verification",
@@ -489,6 +573,15 @@ register_variant(
             cart_in="credential",
             lost_without_persistence=("users",),
         ),
+        key_leak=KeyLeak(
+            forger=f"{_FORGERS}:FlaskCookie",
+            forge_login_any_user="yes",
+            forge_csrf="logged_in",
+            read_session="without_key",
+            revive_logged_out="yes",
+            kept_after_drop_idle="no",
+            old_key_forges_with_fallback=("login", "csrf", "revive"),
+        ),
         cost_parts=(_COOKIE_JAR, "authkit.cost.parts.flask_interfaces:signed_cookie_session"),
     )
 )
@@ -518,6 +611,7 @@ register_variant(
             cart_in="store",
             lost_without_persistence=("sessions", "carts"),
         ),
+        key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:cache_session", _DJANGO_USER),
     )
 )
@@ -546,6 +640,7 @@ register_variant(
             session_state="server",
             cart_in="store",
         ),
+        key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:cached_db_session", _DJANGO_USER),
     )
 )
@@ -575,6 +670,7 @@ register_variant(
             session_state="server",
             cart_in="store",
         ),
+        key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:file_session", _DJANGO_USER),
     )
 )
@@ -603,6 +699,18 @@ register_variant(
             store_calls_per_read=1,  # user SELECT
             session_state="client",
             cart_in="credential",
+        ),
+        key_leak=KeyLeak(
+            forger=f"{_FORGERS}:DjangoSignedCookies",
+            # The session auth hash HMACs the user's password hash with the key: without
+            # the password hash the key signs nothing the server accepts as a user...
+            forge_login_any_user="no",
+            forge_csrf="anonymous_only",
+            read_session="without_key",
+            # ...but a captured cookie carries that hash, so the key re-signs it at will.
+            revive_logged_out="yes",
+            kept_after_drop_idle="no",
+            old_key_forges_with_fallback=("revive",),
         ),
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:signed_cookie_session", _DJANGO_USER),
     )

@@ -19,6 +19,7 @@ ENV = Settings.from_env()
 BASE_DIR = Path(__file__).resolve().parent
 
 SECRET_KEY = ENV.secret_key
+SECRET_KEY_FALLBACKS = list(ENV.secret_key_fallbacks)
 DEBUG = False
 ALLOWED_HOSTS = list(ENV.allowed_hosts)
 
