@@ -203,6 +203,12 @@ class KeyLeak:
     #: What the old (leaked) key still forges during step 1, and after step 2.
     old_key_forges_with_fallback: Forgeries = ()
     old_key_forges_after_drop: Forgeries = ()
+    #: The same cells with the server on ``JWT_ALGORITHM=EdDSA`` and the leaked key its
+    #: private key (the rotation through ``JWT_PRIVATE_KEY`` / ``JWT_PREVIOUS_KEYS``);
+    #: ``None`` for a variant that signs with nothing but ``SECRET_KEY``.
+    eddsa: KeyLeak | None = None
+    #: Under EdDSA: what the published public key alone forges (RFC 8725 §2.1 confusion).
+    public_key_forges: Forgeries = ()
 
 
 #: What follows from the auth style alone: every variant of the style behaves so in a
@@ -403,6 +409,23 @@ _FORGERS = "authkit.audit.forgers"
 #: Django's server-side engines: the session ID is random and the data is in the store,
 #: but Django signs the stored data and HMACs the user's password hash into the session
 #: with the key, so dropping the old key logs out every session not used in between.
+
+
+def _jwt_key_leak(revive_logged_out: Literal["yes", "no"], old_forges: Forgeries) -> KeyLeak:
+    """The JWT variants: HS256 keyed with ``SECRET_KEY``, and the same under EdDSA, where
+    the public key alone forges nothing (the key's own algorithm is the only one accepted)."""
+    hs256 = KeyLeak(
+        forger=f"{_FORGERS}:Jwt",
+        forge_login_any_user="yes",
+        forge_csrf="not_needed",
+        read_session="without_key",
+        revive_logged_out=revive_logged_out,
+        kept_after_drop_idle="no",
+        old_key_forges_with_fallback=old_forges,
+    )
+    return replace(hs256, eddsa=replace(hs256, forger=f"{_FORGERS}:JwtEdDSA"))
+
+
 _DJANGO_SERVER_SIDE_KEY_LEAK = KeyLeak(
     forger=f"{_FORGERS}:DjangoServerSide",
     forge_login_any_user="no",
@@ -498,15 +521,7 @@ register_variant(
             cart_in="store",
             lost_without_persistence=("carts", "users"),
         ),
-        key_leak=KeyLeak(
-            forger=f"{_FORGERS}:Jwt",
-            forge_login_any_user="yes",
-            forge_csrf="not_needed",
-            read_session="without_key",
-            revive_logged_out="yes",
-            kept_after_drop_idle="no",
-            old_key_forges_with_fallback=("login", "revive"),
-        ),
+        key_leak=_jwt_key_leak(revive_logged_out="yes", old_forges=("login", "revive")),
         cost_parts=("authkit.cost.parts.tokens:token_verification",),
         cost_goal={"GET /me": 0.6e6},
     )
@@ -535,15 +550,9 @@ register_variant(
             cart_in="store",
             lost_without_persistence=("carts", "users", "revocations"),
         ),
-        key_leak=KeyLeak(
-            forger=f"{_FORGERS}:Jwt",
-            forge_login_any_user="yes",
-            forge_csrf="not_needed",
-            read_session="without_key",
-            revive_logged_out="no",  # the logged-out family is on the denylist
-            kept_after_drop_idle="no",
-            old_key_forges_with_fallback=("login",),
-        ),
+        # The logged-out family is on the denylist: re-signing it does not help, but a
+        # new family for the same user is a fresh login the denylist has never seen.
+        key_leak=_jwt_key_leak(revive_logged_out="no", old_forges=("login",)),
         cost_parts=(
             "authkit.cost.parts.tokens:token_verification",
             "authkit.cost.parts.tokens:revocation_lookup",

@@ -15,7 +15,11 @@ server refuses it is measured, not assumed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import importlib
+import json
 import secrets
 import sqlite3
 import time
@@ -24,6 +28,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core import signing
 from django.utils.crypto import salted_hmac
 from flask import Flask
@@ -31,7 +37,8 @@ from flask.sessions import SecureCookieSessionInterface
 
 from authkit.clients import BearerClient, SessionClient
 from authkit.launcher import Target
-from jwt_api.keys import hmac_key
+from authkit.variants import KeyLeak
+from jwt_api.keys import EDDSA, HS256, Key, ed25519_key, ed25519_thumbprint, hmac_key
 from jwt_api.tokens import TYP_HEADER, new_id
 from shared import anonymous_csrf
 from shared.flask_session_app import CART, CSRF, STARTED_AT, USER
@@ -46,21 +53,54 @@ DJANGO_USER_ID, DJANGO_HASH, DJANGO_CSRF = "_auth_user_id", "_auth_user_hash", "
 DJANGO_LOGIN_AT, DJANGO_SLID_AT = "_auth_login_at", "_authkit_slid_at"
 
 
-def forger_for(target: Target, key: str) -> Forger:
-    """The forger the target's variant declares, holding ``key``."""
-    declared = target.variant.key_leak if target.variant else None
-    if declared is None:
+def forger_class(leak: KeyLeak) -> type[Forger]:
+    """The class a declaration names (``module:Class``)."""
+    module, name = leak.forger.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def forger_for(target: Target, key: str, leak: KeyLeak | None = None) -> Forger:
+    """The forger ``leak`` (by default the target's variant's declaration) names, with ``key``."""
+    leak = leak or (target.variant.key_leak if target.variant else None)
+    if leak is None:
         raise ValueError(f"{target.id} declares no key_leak forger")
-    module, name = declared.forger.split(":")
-    return getattr(importlib.import_module(module), name)(target, key)
+    return forger_class(leak)(target, key)
 
 
 class Forger:
     """Builds clients presenting credentials signed with ``key`` for ``target``'s design."""
 
+    #: The setting holding the key that signs, and the one holding old keys that verify.
+    KEY_ENV = "SECRET_KEY"
+    FALLBACKS_ENV = "SECRET_KEY_FALLBACKS"
+
     def __init__(self, target: Target, key: str) -> None:
         self.target = target
         self.key = key
+
+    @classmethod
+    def key_of(cls, env: Mapping[str, str]) -> str:
+        """The key a server running with ``env`` signs with."""
+        return env[cls.KEY_ENV]
+
+    @staticmethod
+    def new_key() -> str:
+        return secrets.token_urlsafe(48)
+
+    @classmethod
+    def fallback_env(cls, old_key: str) -> str:
+        """The ``FALLBACKS_ENV`` value that keeps ``old_key`` verifying."""
+        return json.dumps([old_key])
+
+    @classmethod
+    def serving_env(cls, key: str) -> dict[str, str | None]:
+        """How a server must be configured to sign with ``key`` the way this forger forges
+        (``{}``: as it is started); :meth:`unserving_env` undoes it."""
+        return {}
+
+    @classmethod
+    def unserving_env(cls) -> dict[str, str | None]:
+        return {}
 
     def login(self, username: str) -> SessionClient | BearerClient:
         """A client whose credential claims ``username``, made with the key alone."""
@@ -77,6 +117,15 @@ class Forger:
     def anonymous_csrf(self) -> tuple[SessionClient, str] | None:
         """A visitor's cookie and the CSRF token the key says goes with it (None: no CSRF)."""
         raise NotImplementedError
+
+    def public_key_forger(self) -> Forger | None:
+        """A forger holding only the published half of the key (None: the key has none)."""
+        return None
+
+    def signs_like(self, credential: Any) -> bool:
+        """Whether a credential the server issued is signed as this forger signs (the server
+        runs the configuration :meth:`serving_env` asked for)."""
+        return True
 
 
 def _session_client(target: Target, cookie: str, value: str, csrf: str | None) -> SessionClient:
@@ -263,11 +312,22 @@ class Jwt(Forger):
     def __init__(self, target: Target, key: str) -> None:
         super().__init__(target, key)
         env = target.server.env if target.server else {}
-        self.signing = hmac_key(key)
+        self.signing = self.signing_key(key)
         # Public facts, printed in every token a server issues.
         self.issuer = env.get("JWT_ISSUER") or "authkit"
         self.audience = env.get("JWT_AUDIENCE") or "authkit-api"
         self.access_ttl = int(env.get("ACCESS_TTL_SECONDS") or 300)
+
+    def signing_key(self, key: str) -> Key:
+        return hmac_key(key)
+
+    def encode(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> str:
+        return jwt.encode(
+            dict(payload),
+            self.signing.signing,  # type: ignore[arg-type]
+            algorithm=self.signing.algorithm,
+            headers=dict(headers),
+        )
 
     def _sign(self, claims: Mapping[str, Any], token_type: str) -> str:
         now = int(time.time())
@@ -279,12 +339,7 @@ class Jwt(Forger):
             "jti": new_id(),
             "token_type": token_type,
         }
-        return jwt.encode(
-            payload,
-            self.signing.signing,  # type: ignore[arg-type]
-            algorithm=self.signing.algorithm,
-            headers={"kid": self.signing.kid, "typ": TYP_HEADER[token_type]},
-        )
+        return self.encode(payload, {"kid": self.signing.kid, "typ": TYP_HEADER[token_type]})
 
     def _client(self, claims: Mapping[str, Any]) -> BearerClient:
         client: BearerClient = self.target.client()  # type: ignore[assignment]
@@ -318,3 +373,78 @@ class Jwt(Forger):
 
     def anonymous_csrf(self) -> tuple[SessionClient, str] | None:
         return None
+
+
+def _public_pem(private_pem: str) -> str:
+    private = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+class JwtEdDSA(Jwt):
+    """The JWT variants under ``JWT_ALGORITHM=EdDSA``: the leaked key is the Ed25519 private
+    key; rotating moves its public half to ``JWT_PREVIOUS_KEYS`` (verification only)."""
+
+    KEY_ENV = "JWT_PRIVATE_KEY"
+    FALLBACKS_ENV = "JWT_PREVIOUS_KEYS"
+
+    def signing_key(self, key: str) -> Key:
+        return ed25519_key(key)
+
+    @staticmethod
+    def new_key() -> str:
+        return (
+            Ed25519PrivateKey.generate()
+            .private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            .decode()
+        )
+
+    @classmethod
+    def fallback_env(cls, old_key: str) -> str:
+        return json.dumps([_public_pem(old_key)])
+
+    @classmethod
+    def serving_env(cls, key: str) -> dict[str, str | None]:
+        return {"JWT_ALGORITHM": EDDSA, cls.KEY_ENV: key, cls.FALLBACKS_ENV: None}
+
+    @classmethod
+    def unserving_env(cls) -> dict[str, str | None]:
+        return {"JWT_ALGORITHM": None, cls.KEY_ENV: None, cls.FALLBACKS_ENV: None}
+
+    def signs_like(self, credential: Any) -> bool:
+        header = jwt.get_unverified_header(credential["access_token"])
+        return header.get("alg") == EDDSA and header.get("kid") == self.signing.kid
+
+    def public_key_forger(self) -> JwtPublicKeyOnly:
+        return JwtPublicKeyOnly(self.target, _public_pem(self.key))
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class JwtPublicKeyOnly(Jwt):
+    """An attacker with the published Ed25519 public key only: the one signature it can
+    make is an HS256 one keyed with the public key, under the key's own ``kid`` (the
+    algorithm-confusion attack, RFC 8725 §2.1). PyJWT refuses to HMAC with a PEM key, so
+    the attacker does it with :mod:`hmac`."""
+
+    def signing_key(self, key: str) -> Key:
+        public = serialization.load_pem_public_key(key.encode())
+        return Key(ed25519_thumbprint(public), HS256, verifying=key.encode())  # type: ignore[arg-type]
+
+    def encode(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> str:
+        header = {**headers, "alg": HS256}
+        segments = [
+            _b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, payload)
+        ]
+        signing_input = ".".join(segments).encode()
+        mac = hmac.new(self.key.encode(), signing_input, hashlib.sha256).digest()
+        return f"{signing_input.decode()}.{_b64url(mac)}"

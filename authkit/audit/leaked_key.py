@@ -23,8 +23,6 @@ forgeries are made with the *new* key, and must succeed wherever they did with t
 from __future__ import annotations
 
 import contextlib
-import json
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -35,7 +33,7 @@ from typing import Any
 import requests
 
 from authkit.audit.checks.base import ITEM, PreconditionFailed, logged_in, require
-from authkit.audit.forgers import Forger, forger_for
+from authkit.audit.forgers import Forger, forger_class, forger_for
 from authkit.audit.runner import AUDIT_ENV
 from authkit.clients import ApiClient, auth_for
 from authkit.launcher import Launcher, Target
@@ -68,7 +66,9 @@ ROWS: list[tuple[str, str]] = [
     ("old_key_forges_after_drop", "drop the fallback: old key forges"),
 ]
 CELLS = [key for key, _ in ROWS]
-assert set(CELLS) == {f.name for f in fields(KeyLeak)} - {"forger"}
+#: The extra cell of a public-key algorithm (the EdDSA columns).
+PUBLIC_KEY_ROW = ("public_key_forges", "EdDSA: the public key alone forges")
+assert set(CELLS) == {f.name for f in fields(KeyLeak)} - {"forger", "eddsa", PUBLIC_KEY_ROW[0]}
 
 
 @dataclass
@@ -103,9 +103,9 @@ class LeakedKeyResult:
         if self.error:
             return [("error", self.error, None)]
         return [
-            (key, self.measured.get(key), self.declared[key])
-            for key in CELLS
-            if self.measured.get(key) != self.declared[key]
+            (key, self.measured.get(key), value)
+            for key, value in self.declared.items()
+            if self.measured.get(key) != value
         ]
 
     def as_dict(self) -> dict[str, Any]:
@@ -115,21 +115,21 @@ class LeakedKeyResult:
         return out
 
 
-def declared(target: Target) -> dict[str, Any]:
+def declaration(target: Target) -> KeyLeak:
     leak = target.variant.key_leak if target.variant else None
     if leak is None:
         raise NeedsTheKey(f"{target.id} declares nothing about a leaked key")
-    return {key: getattr(leak, key) for key in CELLS}
+    return leak
 
 
-def signing_key(target: Target) -> str:
+def signing_key(target: Target, leak: KeyLeak | None = None) -> str:
     """The key the kit gave the server it started; refused for anything else."""
     if not target.managed or target.server is None:
         raise NeedsTheKey(
             f"{target.id}: the leaked-key audit needs the server's signing key, which the kit "
             "knows only for servers it started (not for --url)"
         )
-    return target.server.env["SECRET_KEY"]
+    return forger_class(leak or declaration(target)).key_of(target.server.env)
 
 
 # -- the questions -------------------------------------------------------------------------
@@ -193,9 +193,11 @@ def revive(target: Target, forger: Forger) -> tuple[bool, str]:
     return _is_user(client, username), f"logged out {username}, re-signed: GET /me"
 
 
-def forgeries(target: Target, key: str) -> tuple[str, ...]:
-    """Which of login, csrf, revive the key forges on the target as it runs now."""
-    forger = forger_for(target, key)
+def forgeries(
+    target: Target, key: str, leak: KeyLeak | None = None, forger: Forger | None = None
+) -> tuple[str, ...]:
+    """Which of login, csrf, revive the key (or ``forger``) forges on the target now."""
+    forger = forger or forger_for(target, key, leak)
     made = []
     if forge_login(target, forger)[0]:
         made.append("login")
@@ -206,9 +208,9 @@ def forgeries(target: Target, key: str) -> tuple[str, ...]:
     return tuple(made)
 
 
-def ask(target: Target, key: str) -> tuple[dict[str, Any], dict[str, str]]:
+def ask(target: Target, key: str, leak: KeyLeak) -> tuple[dict[str, Any], dict[str, str]]:
     """The four questions, answered with ``key``."""
-    forger = forger_for(target, key)
+    forger = forger_for(target, key, leak)
     login_ok, login_detail = forge_login(target, forger)
     csrf, csrf_detail = forge_csrf(target, forger)
     read, read_detail = read_session(target, forger)
@@ -282,19 +284,23 @@ def _renew(client: ApiClient) -> None:
         client.refresh()
 
 
-def rotate(target: Target, old_key: str, before: tuple[str, ...]) -> dict[str, Any]:
+def rotate(target: Target, old_key: str, before: tuple[str, ...], leak: KeyLeak) -> dict[str, Any]:
     """Steps 1 and 2 on the running target; ``before``: what the old key forged at first."""
-    new_key = secrets.token_urlsafe(48)
+    forging = forger_class(leak)
+    new_key = forging.new_key()
     idle, active = logged_in(target), logged_in(target)
     load = [logged_in(target) for _ in range(LOAD_CLIENTS)]
-    with_fallback = {"SECRET_KEY": new_key, "SECRET_KEY_FALLBACKS": json.dumps([old_key])}
+    with_fallback: dict[str, str | None] = {
+        forging.KEY_ENV: new_key,
+        forging.FALLBACKS_ENV: forging.fallback_env(old_key),
+    }
     step1 = under_load(load, lambda: target.restart(with_fallback))
     kept = _still_in(active)
     for client in [active, *load]:
         _renew(client)
     newcomer = logged_in(target)
-    old_with_fallback = forgeries(target, old_key)
-    dropped: dict[str, str | None] = {"SECRET_KEY": new_key, "SECRET_KEY_FALLBACKS": None}
+    old_with_fallback = forgeries(target, old_key, leak)
+    dropped: dict[str, str | None] = {forging.KEY_ENV: new_key, forging.FALLBACKS_ENV: None}
     step2 = under_load(load, lambda: target.restart(dropped))
     measured = {
         "kept_with_fallback": kept,
@@ -302,10 +308,13 @@ def rotate(target: Target, old_key: str, before: tuple[str, ...]) -> dict[str, A
         "kept_after_drop_idle": _still_in(idle),
         "kept_after_drop_active": _still_in(active),
         "kept_after_drop_new": _still_in(newcomer),
-        "old_key_forges_after_drop": forgeries(target, old_key),
+        "old_key_forges_after_drop": forgeries(target, old_key, leak),
     }
-    # The forger is right: the new key forges after the drop what the old one did before.
-    with_new_key = forgeries(target, new_key)
+    # The forger is right: the new key forges after the drop what the old one did before,
+    # and a key the server never had forges nothing (the cells measure the key).
+    with_new_key = forgeries(target, new_key, leak)
+    wrong = forgeries(target, forging.new_key(), leak)
+    require(wrong == (), f"a key the server never had forged {wrong}")
     require(
         with_new_key == before,
         f"the new key forges {with_new_key} after the drop, the old one forged {before}",
@@ -316,15 +325,20 @@ def rotate(target: Target, old_key: str, before: tuple[str, ...]) -> dict[str, A
 # -- running -------------------------------------------------------------------------------
 
 
-def audit_target(target: Target) -> LeakedKeyResult:
+def audit_target(
+    target: Target, leak: KeyLeak | None = None, label: str | None = None
+) -> LeakedKeyResult:
     """Every cell of one target the kit started (its server ends on the new key)."""
     started = time.perf_counter()
-    result = LeakedKeyResult(target=target.name, declared=declared(target))
-    key = signing_key(target)
+    leak = leak or declaration(target)
+    result = LeakedKeyResult(
+        target=label or target.name, declared={key: getattr(leak, key) for key in CELLS}
+    )
+    key = signing_key(target, leak)
     try:
-        measured, details = ask(target, key)
-        before = forgeries(target, key)
-        rotation = rotate(target, key, before)
+        measured, details = ask(target, key, leak)
+        before = forgeries(target, key, leak)
+        rotation = rotate(target, key, before, leak)
     except PreconditionFailed as exc:
         result.error = f"precondition failed: {exc}"
     else:
@@ -335,12 +349,45 @@ def audit_target(target: Target) -> LeakedKeyResult:
     return result
 
 
+def audit_eddsa(target: Target, leak: KeyLeak) -> LeakedKeyResult:
+    """The same cells with the server restarted on EdDSA (a fresh Ed25519 key), plus what
+    its public key alone forges; the server is put back on ``SECRET_KEY`` afterwards."""
+    forging, label = forger_class(leak), f"{target.name} (EdDSA)"
+    key = forging.new_key()
+    target.restart(forging.serving_env(key))
+    try:
+        if not forging(target, key).signs_like(logged_in(target).credential()):
+            return LeakedKeyResult(
+                target=label,
+                declared={k: getattr(leak, k) for k in CELLS},
+                error=f"precondition failed: the server does not sign as {leak.forger}",
+            )
+        result = audit_target(target, leak, label=label)
+        # The public half of the key the server signs with now (the rotation's new key).
+        public_only = forger_for(target, signing_key(target, leak), leak).public_key_forger()
+        if public_only is not None and result.error is None:
+            result.declared[PUBLIC_KEY_ROW[0]] = leak.public_key_forges
+            result.measured[PUBLIC_KEY_ROW[0]] = forgeries(target, "", leak, forger=public_only)
+    finally:
+        target.restart(forging.unserving_env())
+    return result
+
+
+def audit_one(target: Target) -> list[LeakedKeyResult]:
+    """The target's column, and its EdDSA column where the variant declares one."""
+    leak = declaration(target)
+    results = [audit_target(target, leak)]
+    if leak.eddsa is not None:
+        results.append(audit_eddsa(target, leak.eddsa))
+    return results
+
+
 def audit_targets(targets: Iterable[Target], parallel: int = PARALLEL) -> list[LeakedKeyResult]:
     targets = list(targets)
     for target in targets:
         signing_key(target)  # refuse before anything runs
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        return list(pool.map(audit_target, targets))
+        return [result for results in pool.map(audit_one, targets) for result in results]
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from authkit.audit.leaked_key import ROWS, LeakedKeyResult
+from authkit.audit.leaked_key import PUBLIC_KEY_ROW, ROWS, LeakedKeyResult
 
 
 def _text(value: Any) -> str:
@@ -30,12 +30,15 @@ def to_table(results: list[LeakedKeyResult]) -> str:
     from rich.table import Table
 
     table = Table(title="authkit audit --leaked-key", show_lines=False)
-    table.add_column("with the leaked SECRET_KEY")
+    table.add_column("with the leaked signing key")
     for result in results:
         table.add_column(result.target)
-    for key, label in ROWS:
+    for key, label in [*ROWS, PUBLIC_KEY_ROW]:
         cells = []
         for result in results:
+            if key not in result.declared:
+                cells.append("[dim]-[/]")
+                continue
             if result.error:
                 cells.append("[bold red]error[/]")
                 continue
