@@ -50,10 +50,11 @@ def to_table(results: list[LeakedKeyResult]) -> str:
         table.add_row(label, *cells)
     for step in ("with fallback", "fallback dropped"):
         table.add_row(
-            f"under load, restart {step}: GET /me",
+            f"restart {step}, under load: GET /me requests / refused / clients logged out",
             *[f"[dim]{load_text(r, step)}[/]" for r in results],
         )
-    console = Console(width=250, record=True)
+    # Wide enough for every column's header on one line (a terminal narrower wraps).
+    console = Console(width=60 + 26 * len(results), record=True)
     with console.capture() as capture:
         console.print(table)
         for result in results:
