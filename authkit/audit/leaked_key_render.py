@@ -22,7 +22,7 @@ def load_text(result: LeakedKeyResult, step: str) -> str:
     count = result.load.get(step)
     if count is None:
         return "-"
-    return f"{count.requests} req, {count.refused} refused, {count.clients_logged_out} logged out"
+    return f"{count.requests} / {count.refused} / {count.clients_logged_out}"
 
 
 def to_table(results: list[LeakedKeyResult]) -> str:
