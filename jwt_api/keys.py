@@ -16,6 +16,8 @@ Settings:
 * ``JWT_PREVIOUS_KEYS``: a JSON array of strings, each an old key still accepted for
   verification: an Ed25519 key (PEM text or a path to a PEM file; public or private) or,
   for anything else, an old HS256 secret (at least 32 bytes).
+* ``SECRET_KEY_FALLBACKS`` (shared by every variant): under HS256, each old ``SECRET_KEY``
+  also verifies, so one rotation procedure serves all variants.
 """
 
 from __future__ import annotations
