@@ -15,9 +15,18 @@ step 1 restarts it with a new ``SECRET_KEY`` and the old one in ``SECRET_KEY_FAL
 step 2 drops the fallback. After each: which sessions from before are still logged in (ones
 idle in between, ones used in between, ones started in between) and what the old key still
 forges. A few clients poll ``GET /me`` across each restart (bounded in time and requests),
-counting the requests refused while the server restarts and the clients logged out by it.
-A forgery's "no" is only worth something if the forger is right: after step 2 the same
-forgeries are made with the *new* key, and must succeed wherever they did with the old one.
+counting the requests refused while the server restarts and the clients logged out by it
+(the restart is a stop and a start of gunicorn behind the same nginx, which answers 502
+meanwhile: an operator changing the environment restarts the same way).
+
+A forgery's "no" is only worth something if the forger is right and the key is what it
+measures: after step 2 the same forgeries are made with the *new* key and must succeed
+wherever they did with the old one, and a key the server never had must forge nothing.
+
+The JWT variants declare a second column (``KeyLeak.eddsa``): the same server restarted on
+``JWT_ALGORITHM=EdDSA`` with a fresh Ed25519 key, the leaked key being its private key
+(rotated through ``JWT_PRIVATE_KEY`` and ``JWT_PREVIOUS_KEYS``), plus what the public key
+alone forges; the server is then put back on ``SECRET_KEY``.
 """
 
 from __future__ import annotations
