@@ -194,6 +194,9 @@ class KeyLeak:
     # -- rotation: a new key with the old one as a fallback, then the fallback dropped ---------
     #: Step 1 (new key, old as fallback): sessions from before the rotation still work.
     kept_with_fallback: Literal["yes", "no"] = "yes"
+    #: Step 1: a second holder of the same credential (another client with a copy of the
+    #: cookie or tokens), asked right after the first one's request, is still logged in.
+    copy_kept_with_fallback: Literal["yes", "no"] = "yes"
     #: Step 2 (fallback dropped): sessions from before that made no request during step 1.
     kept_after_drop_idle: Literal["yes", "no"]
     #: Step 2: sessions from before that were used during step 1 (bearer clients refreshed).
@@ -432,6 +435,10 @@ _DJANGO_SERVER_SIDE_KEY_LEAK = KeyLeak(
     forge_csrf="anonymous_only",
     read_session="opaque",
     revive_logged_out="no",
+    # A session whose auth hash only the fallback verifies gets a new session key on its
+    # next request (Django's get_user cycles it): the old key is deleted, and whoever else
+    # holds that cookie is logged out.
+    copy_kept_with_fallback="no",
     kept_after_drop_idle="no",
 )
 

@@ -68,6 +68,7 @@ ROWS: list[tuple[str, str]] = [
     ("read_session", "captured session readable"),
     ("revive_logged_out", "key revives a logged-out session"),
     ("kept_with_fallback", "rotate (old key as fallback): sessions kept"),
+    ("copy_kept_with_fallback", "rotate (old key as fallback): a copy of the credential kept"),
     ("old_key_forges_with_fallback", "rotate (old key as fallback): old key forges"),
     ("kept_after_drop_idle", "drop the fallback: idle sessions kept"),
     ("kept_after_drop_active", "drop the fallback: sessions used meanwhile kept"),
@@ -298,6 +299,7 @@ def rotate(target: Target, old_key: str, before: tuple[str, ...], leak: KeyLeak)
     forging = forger_class(leak)
     new_key = forging.new_key()
     idle, active = logged_in(target), logged_in(target)
+    copy = active.another_tab()
     load = [logged_in(target) for _ in range(LOAD_CLIENTS)]
     with_fallback: dict[str, str | None] = {
         forging.KEY_ENV: new_key,
@@ -305,6 +307,7 @@ def rotate(target: Target, old_key: str, before: tuple[str, ...], leak: KeyLeak)
     }
     step1 = under_load(load, lambda: target.restart(with_fallback))
     kept = _still_in(active)
+    copy_kept = _still_in(copy)  # after the holder's first request on the new key
     for client in [active, *load]:
         _renew(client)
     newcomer = logged_in(target)
@@ -313,6 +316,7 @@ def rotate(target: Target, old_key: str, before: tuple[str, ...], leak: KeyLeak)
     step2 = under_load(load, lambda: target.restart(dropped))
     measured = {
         "kept_with_fallback": kept,
+        "copy_kept_with_fallback": copy_kept,
         "old_key_forges_with_fallback": old_with_fallback,
         "kept_after_drop_idle": _still_in(idle),
         "kept_after_drop_active": _still_in(active),
