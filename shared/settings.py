@@ -115,6 +115,8 @@ class Settings:
     #: The largest ``Set-Cookie`` a design that keeps the cart in the cookie may send;
     #: a change past it answers 422 ``cookie_too_large``.
     cookie_max_bytes: int = DEFAULT_COOKIE_MAX_BYTES
+    #: ``memcached://host:port`` for the variants that keep sessions in memcached.
+    memcached_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -131,6 +133,7 @@ class Settings:
             allowed_hosts=tuple(allowed_hosts_from_env()),
             variant=os.environ.get("AUTHKIT_VARIANT", ""),
             cookie_max_bytes=_int("COOKIE_MAX_BYTES", DEFAULT_COOKIE_MAX_BYTES),
+            memcached_url=os.environ.get("MEMCACHED_URL", ""),
         )
 
     def require_redis_url(self) -> str:
@@ -140,3 +143,11 @@ class Settings:
                 "private Redis, or point REDIS_URL at your own."
             )
         return self.redis_url
+
+    def require_memcached_url(self) -> str:
+        if not self.memcached_url:
+            raise SettingsError(
+                "MEMCACHED_URL is not set. Run the variant with `authkit serve`, which starts "
+                "a private memcached, or point MEMCACHED_URL at your own."
+            )
+        return self.memcached_url

@@ -3,7 +3,7 @@
 The server is started again with a counting wrapper (:mod:`loadtests.sqlcount`) and short
 credential lifetimes, and the sequential measurements of :mod:`.probes` run against it:
 storage calls per endpoint, credential bytes and how they grow with the cart, revocation
-windows; then a screenshot of its page and, when asked, what a Redis restart loses
+windows; then a screenshot of its page and, when asked, what a cache restart loses
 (:mod:`.restart_loss`). Apart from :mod:`.probes` because this part starts servers and
 browsers and writes the targets' status, while :mod:`.probes` only sends requests.
 """
@@ -83,7 +83,7 @@ class Probing:
                         )
                     if self.run.options.screenshots:
                         self.screenshot(target, srv.url)
-                if self.run.options.restart_loss and target.variant.uses_redis:
+                if self.run.options.restart_loss and restart_loss.observes(target.variant):
                     self.run.status[target.name].restart_loss = restart_loss.observe_restart_loss(
                         target.variant
                     )
