@@ -52,13 +52,18 @@ class Probing:
                 "SESSION_ABSOLUTE_SECONDS": str(lifetime),
             }
             redis_url = stores.redis_url if target.variant.uses_redis else None
+            memcached_url = stores.memcached_url if target.variant.uses_memcached else None
             try:
                 with self.serve(
                     target, stores, variant=counting, extra=lifetimes, tag="probe"
                 ) as srv:
                     style = target.variant.style
                     calls = probes.storage_calls_per_endpoint(
-                        srv.url, style, redis_url, account=self.run.seed_count - 1
+                        srv.url,
+                        style,
+                        redis_url,
+                        account=self.run.seed_count - 1,
+                        memcached_url=memcached_url,
                     )
                     credential = probes.login(srv.url, style, *account(self.run.seed_count - 1))
                     probe = {
@@ -72,6 +77,7 @@ class Probing:
                         if target.variant.store == "database"
                         else None,
                         "redis_counter": "INFO commandstats deltas" if redis_url else None,
+                        "memcached_counter": "stats deltas" if memcached_url else None,
                     }
                     self.run.status[target.name].probe = probe
                     if "revocation" in self.run.options.scenarios:
