@@ -5,9 +5,9 @@ memcached, and what is changed here is Django's cache backend, not a client of i
 Three things the stock backend does that the contract cannot have:
 
 * **an item may end early**: memcached's clock ticks in whole seconds, so an item set with
-  a 3 s timeout was gone after 2.2-3.0 s (memcached 1.6.18, six tries here), and a session
-  sliding every 1.5 s of activity could be logged out while in use. Here memcached is told one second
-  more than asked (an item lives at least its timeout there) and each item carries its own
+  a 3 s timeout was gone after 2.2-3.0 s (memcached 1.6.18, six tries here): a session
+  would end up to a second before its idle timeout. Here memcached is told one second more
+  than asked (an item lives at least its timeout there) and each item carries its own
   deadline (wall clock), past which :meth:`get` answers "missing": it ends on time, to the
   request, whatever memcached's clock says;
 * **an outage reads as a miss**: pymemcache's ``HashClient`` (Django's choice) answers
