@@ -13,7 +13,7 @@ from pymemcache.client.base import Client
 
 from authkit.clients import SessionClient
 from authkit.compare.measure import memcached_commandstats
-from authkit.launcher import Target
+from authkit.launcher import Launcher, Target
 from tests.contract.test_public import assert_json_error
 from tests.targets import Fleet
 
@@ -75,3 +75,16 @@ def test_the_cart_lock_is_a_memcached_add_next_to_the_session(fleet: Fleet) -> N
             assert store.get(LOCK_KEY.format(session_id)) is None, "the lock was released"
         finally:
             store.close()
+
+
+def test_targets_sharing_one_memcached_do_not_see_each_others_sessions() -> None:
+    """memcached has no databases: each target the launcher starts on the shared memcached
+    gets a key prefix of its own, as each gets a Redis database of its own."""
+    with Launcher(env={"SEED_LOAD_USERS": "4"}) as launcher:
+        first, second = launcher.target(TARGET), launcher.target(TARGET)
+        assert first.stores is second.stores and first.stores.memcached is not None
+        client = _login(first)
+        assert client.get("/me").status_code == 200  # precondition: the session works
+        elsewhere = client.replay(client.credential())
+        elsewhere.base_url = second.url
+        assert_json_error(elsewhere.get("/me"), 401, "unauthenticated")
