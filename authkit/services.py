@@ -309,7 +309,8 @@ class PrivateMemcached(PrivateServer):
 
     That is memcached's design, not a setting left out: it has no persistence to turn on,
     which is what the restart-loss probe shows for the sessions kept in it. UDP is off
-    (``-U 0``: only TCP is used, and an open UDP port is an amplification risk), and as root
+    (``-U 0``: only TCP is used, and an open UDP port is an amplification risk), memory is
+    memcached's default 64 MB said out loud (``-m 64``: past it, it evicts), and as root
     it must be told to stay root (``-u root``), since it refuses to run as root otherwise.
     """
 
