@@ -105,7 +105,8 @@ class Behaviour:
     #: Whether the cart is still there after logging out and back in.
     cart_survives_logout: bool = field(metadata=row("cart survives logout", "contract_over_http"))
     #: Whether a credential issued before a restart of the store still works after it
-    #: (the kit's private Redis keeps an append-only file, fsync before each reply).
+    #: (the kit's private Redis keeps an append-only file, fsync before each reply;
+    #: memcached keeps nothing).
     survives_store_restart: bool = field(metadata=row("survives store restart", "test_suite"))
     #: What ``GET /me`` answers while the store is down: 200 or 503 ``store_unavailable``.
     me_while_store_down: Literal["ok", "store_unavailable"] = field(
@@ -156,11 +157,22 @@ class Behaviour:
     #: atomic there), or the signed cookie itself ("credential": it travels with the client,
     #: grows the cookie, and two tabs writing at once lose one write).
     cart_in: Literal["store", "credential"] = field(metadata=row("cart kept in", "test_suite"))
-    #: What a restart of a Redis *without persistence* loses, as observed by
+    #: What keeps two concurrent cart writes of one session from losing one (asserted by
+    #: the contract's concurrent adds; each engine's lock by its focused tests):
+    #: "row_lock" (``SELECT ... FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE``), "add_lock" (a
+    #: lock key taken with the cache's atomic ``add``: Redis ``SET NX``, memcached ``add``),
+    #: "file_lock" (``flock``), "watch_transaction" (Redis ``WATCH``/``MULTI``, retried),
+    #: "atomic_script" (one Lua script per change), or "none" (the cart is in the cookie:
+    #: last write wins, see ``cart_in``).
+    cart_lock: Literal[
+        "row_lock", "add_lock", "file_lock", "watch_transaction", "atomic_script", "none"
+    ] = field(metadata=row("concurrent cart writes serialised by", "test_suite"))
+    #: What a restart of the store *without persistence* loses, as observed by
     #: ``tests/test_store_persistence.py`` (any of "sessions", "carts", "users",
-    #: "revocations"); empty for variants whose state is not in Redis.
+    #: "revocations"): a Redis run as a pure cache, or memcached, which has no persistence;
+    #: empty for variants whose state is in neither.
     lost_without_persistence: tuple[str, ...] = field(
-        default=(), metadata=row("a Redis restart without persistence loses", "test_suite")
+        default=(), metadata=row("a store restart without persistence loses", "test_suite")
     )
 
 
@@ -264,6 +276,9 @@ class Variant:
     #: Whether it also needs Redis besides its ``store`` (django-cache: users in the
     #: database, sessions in Redis).
     redis_too: bool = False
+    #: Whether it also needs memcached besides its ``store`` (django-memcached: users in the
+    #: database, sessions in memcached).
+    memcached_too: bool = False
     #: Measured by a plain ``authkit compare`` / ``make compare`` (the ``main`` set); every
     #: variant is measured by ``authkit compare --variants all``.
     in_default_compare: bool = False
@@ -280,6 +295,10 @@ class Variant:
     @property
     def uses_redis(self) -> bool:
         return self.store == "redis" or self.redis_too
+
+    @property
+    def uses_memcached(self) -> bool:
+        return self.memcached_too
 
     @property
     def is_baseline(self) -> bool:
@@ -461,6 +480,7 @@ register_variant(
             store_calls_per_read=1,
             session_state="server",
             cart_in="store",
+            cart_lock="watch_transaction",
             lost_without_persistence=("sessions", "carts", "users"),
         ),
         key_leak=KeyLeak(
@@ -498,6 +518,7 @@ register_variant(
             store_calls_per_read=2,
             session_state="server",
             cart_in="store",
+            cart_lock="row_lock",
         ),
         key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:db_session", _DJANGO_USER),
@@ -526,6 +547,7 @@ register_variant(
             other_tab_after_logout="accepted",
             session_state="client",
             cart_in="store",
+            cart_lock="atomic_script",
             lost_without_persistence=("carts", "users"),
         ),
         key_leak=_jwt_key_leak(revive_logged_out="yes", old_forges=("login", "revive")),
@@ -555,6 +577,7 @@ register_variant(
             other_tab_after_logout="refused",
             session_state="client",
             cart_in="store",
+            cart_lock="atomic_script",
             lost_without_persistence=("carts", "users", "revocations"),
         ),
         # The logged-out family is on the denylist: re-signing it does not help, but a
@@ -587,6 +610,7 @@ register_variant(
             store_calls_per_read=0,
             session_state="client",
             cart_in="credential",
+            cart_lock="none",
             lost_without_persistence=("users",),
         ),
         key_leak=KeyLeak(
@@ -625,10 +649,43 @@ register_variant(
             store_calls_per_read=2,  # Redis GET (session) + user SELECT
             session_state="server",
             cart_in="store",
+            cart_lock="add_lock",
             lost_without_persistence=("sessions", "carts"),
         ),
         key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:cache_session", _DJANGO_USER),
+    )
+)
+register_variant(
+    Variant(
+        name="django-memcached",
+        app="django_sessions.wsgi:application",
+        framework="django",
+        style="session",
+        store="database",
+        databases=("sqlite",),
+        memcached_too=True,
+        prepare="django_sessions.setup:prepare",
+        env={"DJANGO_SESSION_ENGINE": "cache", "DJANGO_CACHE": "memcached"},
+        design=(
+            "django.contrib.sessions with the cache engine on memcached (Django's "
+            "PyMemcacheCache): sessions in memory only, users in the database"
+        ),
+        behaviour=Behaviour(
+            revocation="immediate",
+            logout_all="immediate",
+            cart_survives_logout=False,
+            # memcached has no persistence: any restart logs everybody out.
+            survives_store_restart=False,
+            me_while_store_down="store_unavailable",
+            store_calls_per_read=2,  # memcached get (session) + user SELECT
+            session_state="server",
+            cart_in="store",
+            cart_lock="add_lock",
+            lost_without_persistence=("sessions", "carts"),
+        ),
+        key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
+        cost_parts=(_COOKIE_JAR, f"{_DJANGO}:memcached_session", _DJANGO_USER),
     )
 )
 register_variant(
@@ -655,6 +712,7 @@ register_variant(
             store_calls_per_read=2,  # Redis GET (session, warm) + user SELECT
             session_state="server",
             cart_in="store",
+            cart_lock="row_lock",
         ),
         key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:cached_db_session", _DJANGO_USER),
@@ -685,6 +743,7 @@ register_variant(
             store_calls_per_read=1,
             session_state="server",
             cart_in="store",
+            cart_lock="file_lock",
         ),
         key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:file_session", _DJANGO_USER),
@@ -715,6 +774,7 @@ register_variant(
             store_calls_per_read=1,  # user SELECT
             session_state="client",
             cart_in="credential",
+            cart_lock="none",
         ),
         key_leak=KeyLeak(
             forger=f"{_FORGERS}:DjangoSignedCookies",

@@ -147,6 +147,8 @@ class Settings:
     cookie_max_bytes: int = DEFAULT_COOKIE_MAX_BYTES
     #: Old keys that still verify (never sign) during a rotation: ``SECRET_KEY_FALLBACKS``.
     secret_key_fallbacks: tuple[str, ...] = ()
+    #: ``memcached://host:port`` for the variants that keep sessions in memcached.
+    memcached_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -164,6 +166,7 @@ class Settings:
             variant=os.environ.get("AUTHKIT_VARIANT", ""),
             cookie_max_bytes=_int("COOKIE_MAX_BYTES", DEFAULT_COOKIE_MAX_BYTES),
             secret_key_fallbacks=secret_key_fallbacks_from_env(),
+            memcached_url=os.environ.get("MEMCACHED_URL", ""),
         )
 
     def require_redis_url(self) -> str:
@@ -173,3 +176,11 @@ class Settings:
                 "private Redis, or point REDIS_URL at your own."
             )
         return self.redis_url
+
+    def require_memcached_url(self) -> str:
+        if not self.memcached_url:
+            raise SettingsError(
+                "MEMCACHED_URL is not set. Run the variant with `authkit serve`, which starts "
+                "a private memcached, or point MEMCACHED_URL at your own."
+            )
+        return self.memcached_url
