@@ -166,10 +166,12 @@ def test_csrf_replaces_an_anonymous_id_with_a_wrong_signature(
     if variant not in audit_targets:
         pytest.skip(f"{variant} not selected (--variant)")
     target = audit_targets[variant]
-    first = requests.get(target.url + "/csrf", timeout=10)
+    first = requests.get(target.url + "/csrf", timeout=10, verify=target.verify)
     assert first.status_code == 200, first.text
     (name, issued), *_ = first.cookies.items()
-    again = requests.get(target.url + "/csrf", cookies={name: issued}, timeout=10)
+    again = requests.get(
+        target.url + "/csrf", cookies={name: issued}, timeout=10, verify=target.verify
+    )
     # The server's own cookie is kept, with the same token: so a replaced ID below is the
     # signature's doing, not a server that replaces every cookie.
     assert again.cookies.get(name) in (None, issued)
@@ -179,7 +181,9 @@ def test_csrf_replaces_an_anonymous_id_with_a_wrong_signature(
         forged = issued[:-1] + ("0" if issued[-1] != "0" else "1")
     else:
         forged = anonymous_csrf.anonymous_id("another server's key " * 3, None)
-    answer = requests.get(target.url + "/csrf", cookies={name: forged}, timeout=10)
+    answer = requests.get(
+        target.url + "/csrf", cookies={name: forged}, timeout=10, verify=target.verify
+    )
     assert answer.status_code == 200, answer.text
     assert answer.cookies.get(name) not in (None, forged), answer.headers.get("Set-Cookie")
     assert answer.json()["csrf_token"] != first.json()["csrf_token"]
