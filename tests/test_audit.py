@@ -15,22 +15,37 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from authkit.audit.checks import CHECKS, FINDING, HELD, NA, Check, run_check
+from authkit.audit.checks import CHECKS, FINDING, HELD, NA, Check, run_check, transport
 from authkit.audit.render import to_markdown
 from authkit.audit.runner import run_audit, started_targets
 from authkit.cli import main
 from authkit.launcher import Target
+from authkit.variant_sets import variant_sets
 from authkit.variants import VARIANTS
 from shared import anonymous_csrf
 
 VARIANT_NAMES = list(VARIANTS)
+#: The main variants (``make compare``'s set), audited over HTTPS as well.
+TLS_NAMES = list(variant_sets()["main"])
+#: The HTTPS audit's servers are its own: in an xdist group (a worker) of their own, so they
+#: start beside the HTTP audit's instead of after them.
+OVER_TLS = pytest.mark.xdist_group("audit-over-tls")
+
+
+def _selected(request: pytest.FixtureRequest, names: list[str]) -> list[str]:
+    wanted = request.config.getoption("--variant") or names
+    return [n for n in names if n in wanted or any(w.startswith(n) for w in wanted)]
 
 
 @pytest.fixture(scope="module")
 def audit_targets(request: pytest.FixtureRequest) -> Iterator[dict[str, Target]]:
-    wanted = request.config.getoption("--variant") or VARIANT_NAMES
-    names = [n for n in VARIANT_NAMES if n in wanted or any(w.startswith(n) for w in wanted)]
-    with started_targets(names) as targets:
+    with started_targets(_selected(request, VARIANT_NAMES)) as targets:
+        yield {t.name: t for t in targets}
+
+
+@pytest.fixture(scope="module")
+def tls_audit_targets(request: pytest.FixtureRequest) -> Iterator[dict[str, Target]]:
+    with started_targets(_selected(request, TLS_NAMES), tls=True) as targets:
         yield {t.name: t for t in targets}
 
 
@@ -86,6 +101,9 @@ REPORT_ROWS = [
     "lone-surrogates",
     "username-control-chars",
     "bad-bytes-cookie-path",
+    "plain-http-refused",
+    "hsts",
+    "cookie-secure-host",
 ]
 
 
@@ -112,6 +130,26 @@ def test_check(check: Check, variant: str, audit_targets: dict[str, Target]) -> 
         assert "bearer" in observation.detail or "session" in observation.detail, (
             f"a row that does not apply to {style} must say why: {observation.detail}"
         )
+
+
+@OVER_TLS
+@pytest.mark.parametrize("variant", TLS_NAMES)
+@pytest.mark.parametrize("check", CHECKS, ids=[c.id for c in CHECKS])
+def test_check_over_tls(check: Check, variant: str, tls_audit_targets: dict[str, Target]) -> None:
+    """Every row over HTTPS too; there the transport rows apply and must hold (the cookie
+    row is n/a only for a bearer variant, which sets no cookie)."""
+    if variant not in tls_audit_targets:
+        pytest.skip(f"{variant} not selected (--variant)")
+    target = tls_audit_targets[variant]
+    assert target.tls and target.plain_url, target
+    observation = run_check(check, target)
+    print(f"{check.id}[{variant}+tls]: {observation.outcome} ({observation.detail})")
+    assert observation.outcome != FINDING, observation.detail
+    if check.run.__module__ == transport.__name__:
+        expected = {HELD} if target.style == "session" else {HELD, NA}
+        assert observation.outcome in expected, observation
+    if observation.outcome == NA:
+        assert "bearer" in observation.detail or "session" in observation.detail, observation
 
 
 def test_matrix_renders_as_markdown(audit_targets: dict[str, Target]) -> None:
