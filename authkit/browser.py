@@ -59,8 +59,8 @@ def unavailable_reason() -> str | None:
 
 
 @contextmanager
-def launch() -> Iterator[Browser]:
-    """One headless Chromium for the duration of the block."""
+def launch(extra_args: tuple[str, ...] = ()) -> Iterator[Browser]:
+    """One headless Chromium for the duration of the block (``extra_args``: more flags)."""
     reason = unavailable_reason()
     if reason:
         raise RuntimeError(reason)
@@ -68,12 +68,28 @@ def launch() -> Iterator[Browser]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium_path(), args=list(CHROMIUM_ARGS), headless=True
+            executable_path=chromium_path(),
+            args=[*CHROMIUM_ARGS, *extra_args],
+            headless=True,
         )
         try:
             yield browser
         finally:
             browser.close()
+
+
+def tls_args(host: str, spki_sha256: str) -> tuple[str, ...]:
+    """Flags that send ``host`` to loopback and trust the certificate with that public key.
+
+    Trusting the key keeps the certificate valid in Chromium's eyes: a certificate error
+    that is merely ignored (Playwright's ``ignore_https_errors``) would also make Chromium
+    ignore HSTS for the host. Chromium honours the key list only with a user-data-dir,
+    which Playwright's launch always passes.
+    """
+    return (
+        f"--host-resolver-rules=MAP {host} 127.0.0.1",
+        f"--ignore-certificate-errors-spki-list={spki_sha256}",
+    )
 
 
 def open_page(page: Page, url: str, storage: Literal["memory", "local"] = "memory") -> None:
