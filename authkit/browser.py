@@ -185,12 +185,16 @@ def screenshot_variants(
 
 
 def main() -> None:
-    """``python -m authkit.browser URL STYLE OUT``: one screenshot (compare runs this)."""
+    """``python -m authkit.browser URL STYLE OUT [SPKI]``: one screenshot (compare runs
+    this); ``SPKI``: the key of an HTTPS front's certificate, to trust it."""
     import sys
 
     url, style, out = sys.argv[1:4]
+    spki = sys.argv[4:5]
     started = time.monotonic()
-    with launch() as browser:
+    from authkit.tls import BROWSER_HOST
+
+    with launch(tls_args(BROWSER_HOST, spki[0]) if spki else ()) as browser:
         screenshot(browser, url, Path(out), style=style)  # type: ignore[arg-type]
     print(f"{out} in {time.monotonic() - started:.1f} s")
 

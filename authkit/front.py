@@ -376,12 +376,13 @@ class PrivateNginx(PrivateServer):
         return self
 
 
-def front_settings(front: str) -> dict[str, object]:
+def front_settings(front: str, tls: bool = False) -> dict[str, object]:
     """What the front is, for reports (``authkit compare`` records it with its results)."""
     if front == "none":
         return {"front": "none"}
     return {
         "front": "nginx",
+        "tls": tls,
         "request_buffering": True,
         "client_header_timeout_s": CLIENT_HEADER_TIMEOUT_SECONDS,
         "client_body_timeout_s": CLIENT_BODY_TIMEOUT_SECONDS,

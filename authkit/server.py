@@ -75,13 +75,13 @@ def gunicorn_argv(
 
 
 def server_settings(
-    variant: Variant, workers: int = DEFAULT_WORKERS, front: str | None = None
+    variant: Variant, workers: int = DEFAULT_WORKERS, front: str | None = None, tls: bool = False
 ) -> dict[str, object]:
     """The server configuration a variant runs with, for reports (the front:
-    ``AUTHKIT_FRONT``, nginx by default)."""
+    ``AUTHKIT_FRONT``, nginx by default; ``tls``: HTTPS at the front)."""
     serving_spec = framework_of(variant).serving
     return {
-        **front_settings(front or default_front()),
+        **front_settings(front or default_front(), tls),
         "server": "gunicorn",
         "interface": serving_spec.interface,
         "worker_class": serving_spec.worker_class,
