@@ -17,7 +17,10 @@ What the front does, the same for every variant:
   instead of HTML pages; its request-line and header limits are below gunicorn's, so
   gunicorn's own HTML 400/414/431 answers are never reached through it;
 * sets ``X-Forwarded-For`` to the address it saw (overwriting whatever the client sent),
-  which the login throttle trusts from this proxy only.
+  which the login throttle trusts from this proxy only;
+* with ``tls``, terminates HTTPS (HTTP/1.1 and HTTP/2, HSTS on every answer) with a
+  certificate from a CA made for the front (:mod:`authkit.tls`), and answers plain HTTP on a
+  second port with a 308 to ``https``.
 
 ``AUTHKIT_FRONT=none`` (or ``front="none"``) serves gunicorn directly.
 """

@@ -270,7 +270,7 @@ class Launcher:
         variant is named (``ask``: by its ``/health`` answer when the caller names none).
 
         ``verify``: the CA file its HTTPS certificate chains to (True: the system's). An
-        ``https`` URL's plain-HTTP face is taken to be port 80 of the same host."""
+        ``https`` URL on the default port has its plain-HTTP face on port 80 of that host."""
         if variant_name is None and ask:
             with contextlib.suppress(requests.RequestException, ValueError, KeyError):
                 answer = requests.get(url + "/health", timeout=5, verify=verify)
@@ -317,9 +317,10 @@ def _resolve(
 
 
 def _plain_face(url: str) -> str | None:
-    """``https://host:8443/`` -> ``http://host``: where plain HTTP to that host goes."""
+    """``https://host/`` -> ``http://host``: where plain HTTP to that host goes. Only for
+    the default port: beside ``https://host:8443`` the plain port is anybody's guess."""
     parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
+    if parts.scheme != "https" or not parts.hostname or parts.port not in (None, 443):
         return None
     return f"http://{bracketed(parts.hostname)}"
 

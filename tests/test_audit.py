@@ -175,6 +175,24 @@ def test_audit_command_against_a_url(
         assert cells["jwt-expiry"]["outcome"] == NA
 
 
+@OVER_TLS
+def test_audit_command_against_an_https_url_with_its_ca(
+    tls_audit_targets: dict[str, Target], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``authkit audit --url https://... --ca``: the transport rows judged from outside (on
+    a non-default port the plain-HTTP face is the TLS port itself)."""
+    target = next(t for t in tls_audit_targets.values() if t.style == "session")
+    assert isinstance(target.verify, str)
+    argv = ["audit", "--url", target.url, "--style", target.style, "--variant", target.name]
+    assert main([*argv, "--ca", target.verify, "--format", "json"]) == 0
+    cells = {
+        row["id"]: row["cells"][target.name] for row in json.loads(capsys.readouterr().out)["rows"]
+    }
+    assert all(cell["outcome"] != FINDING for cell in cells.values()), cells
+    for row in ("plain-http-refused", "hsts", "cookie-secure-host"):
+        assert cells[row]["outcome"] == HELD, (row, cells[row])
+
+
 def test_anonymous_csrf_compares_the_signature() -> None:
     """A value with the right prefix, nonce and length but a wrong signature reaches the HMAC
     comparison (the prefix and length checks pass) and is refused there."""

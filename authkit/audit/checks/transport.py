@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from http.cookies import CookieError, SimpleCookie
+from urllib.parse import urlsplit
 
 import requests
 
@@ -28,6 +29,7 @@ from authkit.audit.checks.base import (
     session_only,
 )
 from authkit.launcher import Target
+from authkit.services import bracketed
 from authkit.tls import HSTS_MAX_AGE_SECONDS
 
 PLAIN_HTTP = "served over plain HTTP: no TLS to keep the session cookie or bearer token on"
@@ -39,8 +41,9 @@ def _tls_only(target: Target) -> Observation | None:
 
 def _plain_faces(target: Target) -> list[str]:
     """Where plain HTTP reaches the server: its plain-HTTP port (if known) and the TLS port."""
-    faces = [target.plain_url] if target.plain_url else []
-    return [*faces, "http://" + target.url.removeprefix("https://")]
+    parts = urlsplit(target.url)
+    tls_port = f"http://{bracketed(parts.hostname or '')}:{parts.port or 443}"
+    return [target.plain_url, tls_port] if target.plain_url else [tls_port]
 
 
 def _over_plain(url: str, method: str, path: str, **kwargs: object) -> str | None:
