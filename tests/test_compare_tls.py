@@ -42,6 +42,7 @@ def tls_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_compare_over_tls_verifies_loads_and_probes(tls_run: dict[str, Any]) -> None:
     results = tls_run["results"]
+    assert results.settings["front"]["tls"] is True
     assert all(t.server["tls"] is True for t in results.targets.values())
     failed = {n: t.failure for n, t in results.targets.items() if not t.ok}
     assert not failed, failed
