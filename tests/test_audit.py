@@ -3,7 +3,8 @@
 One test per check and variant, against servers started the way the audit starts them
 (behind the default front, with the kit's default login limits). A ``finding`` fails the
 test; a ``declared difference`` passes, because the variant declares it (the check itself
-compares with the declaration).
+compares with the declaration). The main variants are audited over HTTPS as well
+(``test_check_over_tls``), where the transport rows apply and must hold.
 """
 
 from __future__ import annotations
