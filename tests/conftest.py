@@ -53,15 +53,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     selector = getattr(metafunc.function, "target_filter", None)
     if selector and not external:
         ids = [i for i in ids if selector(i)]
+    if not _over_tls_too(metafunc):
+        ids = [i for i in ids if not is_tls_id(i)]
     if "target" in metafunc.fixturenames:
         # One xdist group per target: its servers start once, in the worker that runs them all.
         params = [pytest.param(i, id=i, marks=pytest.mark.xdist_group(_group(i))) for i in ids]
         metafunc.parametrize("target", params, indirect=True, scope="session")
     elif "target_id" in metafunc.fixturenames:
-        # These tests start servers of their own (over HTTP: what they test is not the
-        # transport); against a URL there is nothing to start.
-        plain = [i for i in ids if not is_tls_id(i)]
-        metafunc.parametrize("target_id", [] if external else plain)
+        # These tests start servers of their own; against a URL there is nothing to start.
+        metafunc.parametrize("target_id", [] if external else ids)
+
+
+def _over_tls_too(metafunc: pytest.Metafunc) -> bool:
+    """Whether the HTTPS targets (``+tls``) join the HTTP ones: for the contract suite's
+    shared-target tests and modules that say ``OVER_TLS_TOO = True`` (the front's). Tests
+    that start servers of their own, the browser's (which cannot trust a run's CA) and the
+    fuzzer stay on HTTP: what they test is not the transport."""
+    if "target" not in metafunc.fixturenames:
+        return False
+    module = metafunc.module
+    return module.__name__.startswith("tests.contract.") or getattr(module, "OVER_TLS_TOO", False)
 
 
 def _group(target_id: str) -> str:

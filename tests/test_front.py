@@ -20,6 +20,9 @@ from authkit.launcher import Target
 from tests.contract.test_public import assert_json_error
 from tests.targets import only_targets, over_tls
 
+#: The front's tests run against the HTTPS targets too (tests/conftest.py).
+OVER_TLS_TOO = True
+
 
 def _raw(target: Target, data: bytes) -> bytes:
     with tls.connect(target.url, target.verify, timeout=5) as sock:
