@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Playwright
 
 #: Where Debian's ``chromium`` package puts the browser; ``AUTHKIT_CHROMIUM`` overrides it.
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -59,19 +59,30 @@ def unavailable_reason() -> str | None:
 
 
 @contextmanager
-def launch(extra_args: tuple[str, ...] = ()) -> Iterator[Browser]:
-    """One headless Chromium for the duration of the block (``extra_args``: more flags)."""
+def driver() -> Iterator[Playwright]:
+    r"""Playwright's sync driver for the block. One per thread: Playwright refuses a second
+    in a thread that runs one, so whoever needs two browsers :func:`start`\ s both on it."""
     reason = unavailable_reason()
     if reason:
         raise RuntimeError(reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(),
-            args=[*CHROMIUM_ARGS, *extra_args],
-            headless=True,
-        )
+        yield playwright
+
+
+def start(playwright: Playwright, extra_args: tuple[str, ...] = ()) -> Browser:
+    """A headless Chromium on ``playwright`` (``extra_args``: more flags); the caller closes it."""
+    return playwright.chromium.launch(
+        executable_path=chromium_path(), args=[*CHROMIUM_ARGS, *extra_args], headless=True
+    )
+
+
+@contextmanager
+def launch(extra_args: tuple[str, ...] = ()) -> Iterator[Browser]:
+    """One headless Chromium for the duration of the block (``extra_args``: more flags)."""
+    with driver() as playwright:
+        browser = start(playwright, extra_args)
         try:
             yield browser
         finally:

@@ -29,7 +29,7 @@ from tests.browser.conftest import ACTION_TIMEOUT_MS
 from tests.targets import TEST_ENV
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext
+    from playwright.sync_api import Browser, BrowserContext, Playwright
 
 #: The main session variants (make compare's set): the ones whose cookie is the credential.
 SESSION_MAIN = [n for n, v in VARIANTS.items() if v.in_default_compare and v.style == "session"]
@@ -59,17 +59,19 @@ def _front(target: Target) -> PrivateNginx:
 
 
 @pytest.fixture(scope="module")
-def tls_browser(served: Served) -> Iterator[Browser]:
-    reason = ui.unavailable_reason()
-    if reason:
-        pytest.skip(f"browser tests need a browser: {reason}")
+def tls_browser(served: Served, driver: Playwright) -> Iterator[Browser]:
+    """A Chromium of its own (on the session's driver), sending BROWSER_HOST to loopback and
+    trusting the fronts' keys."""
     keys = []
     for target in served.tls.values():
         certificate = _front(target).certificate
         assert certificate is not None
         keys.append(certificate.spki_sha256())
-    with ui.launch(ui.tls_args(BROWSER_HOST, ",".join(keys))) as launched:
+    launched = ui.start(driver, ui.tls_args(BROWSER_HOST, ",".join(keys)))
+    try:
         yield launched
+    finally:
+        launched.close()
 
 
 @pytest.fixture
