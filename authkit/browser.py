@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Playwright
 
 #: Where Debian's ``chromium`` package puts the browser; ``AUTHKIT_CHROMIUM`` overrides it.
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -59,21 +59,48 @@ def unavailable_reason() -> str | None:
 
 
 @contextmanager
-def launch() -> Iterator[Browser]:
-    """One headless Chromium for the duration of the block."""
+def driver() -> Iterator[Playwright]:
+    r"""Playwright's sync driver for the block. One per thread: Playwright refuses a second
+    in a thread that runs one, so whoever needs two browsers :func:`start`\ s both on it."""
     reason = unavailable_reason()
     if reason:
         raise RuntimeError(reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path(), args=list(CHROMIUM_ARGS), headless=True
-        )
+        yield playwright
+
+
+def start(playwright: Playwright, extra_args: tuple[str, ...] = ()) -> Browser:
+    """A headless Chromium on ``playwright`` (``extra_args``: more flags); the caller closes it."""
+    return playwright.chromium.launch(
+        executable_path=chromium_path(), args=[*CHROMIUM_ARGS, *extra_args], headless=True
+    )
+
+
+@contextmanager
+def launch(extra_args: tuple[str, ...] = ()) -> Iterator[Browser]:
+    """One headless Chromium for the duration of the block (``extra_args``: more flags)."""
+    with driver() as playwright:
+        browser = start(playwright, extra_args)
         try:
             yield browser
         finally:
             browser.close()
+
+
+def tls_args(host: str, spki_sha256: str) -> tuple[str, ...]:
+    """Flags that send ``host`` to loopback and trust the certificate with that public key.
+
+    Trusting the key keeps the certificate valid in Chromium's eyes: a certificate error
+    that is merely ignored (Playwright's ``ignore_https_errors``) would also make Chromium
+    ignore HSTS for the host. Chromium honours the key list only with a user-data-dir,
+    which Playwright's launch always passes.
+    """
+    return (
+        f"--host-resolver-rules=MAP {host} 127.0.0.1",
+        f"--ignore-certificate-errors-spki-list={spki_sha256}",
+    )
 
 
 def open_page(page: Page, url: str, storage: Literal["memory", "local"] = "memory") -> None:
@@ -169,12 +196,16 @@ def screenshot_variants(
 
 
 def main() -> None:
-    """``python -m authkit.browser URL STYLE OUT``: one screenshot (compare runs this)."""
+    """``python -m authkit.browser URL STYLE OUT [SPKI]``: one screenshot (compare runs
+    this); ``SPKI``: the key of an HTTPS front's certificate, to trust it."""
     import sys
 
     url, style, out = sys.argv[1:4]
+    spki = sys.argv[4:5]
     started = time.monotonic()
-    with launch() as browser:
+    from authkit.tls import BROWSER_HOST
+
+    with launch(tls_args(BROWSER_HOST, spki[0]) if spki else ()) as browser:
         screenshot(browser, url, Path(out), style=style)  # type: ignore[arg-type]
     print(f"{out} in {time.monotonic() - started:.1f} s")
 

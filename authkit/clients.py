@@ -114,9 +114,14 @@ class ApiClient:
     style: str
     auth: Auth
 
-    def __init__(self, base_url: str, http: requests.Session | None = None) -> None:
+    def __init__(
+        self, base_url: str, http: requests.Session | None = None, verify: str | bool = True
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = http or requests.Session()
+        #: What TLS certificates to trust: a CA file (a run's own CA) or True (the system's).
+        #: Passed on each request: ``REQUESTS_CA_BUNDLE`` would override a session's own.
+        self.verify = verify
         self.username: str | None = None
         self.auth = AUTHS[self.style]()
         #: The last login answer (its headers and body size are what the probes weigh).
@@ -126,8 +131,17 @@ class ApiClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", TIMEOUT)
-        headers = {**self.auth_headers(method), **kwargs.pop("headers", {})}
+        kwargs.setdefault("verify", self.verify)
+        headers = {
+            **self.transport_headers(method),
+            **self.auth_headers(method),
+            **kwargs.pop("headers", {}),
+        }
         return self.http.request(method, self.base_url + path, headers=headers, **kwargs)
+
+    def transport_headers(self, method: str) -> dict[str, str]:
+        """Headers a browser would add for this origin (none but a session client's)."""
+        return {}
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)
@@ -215,6 +229,13 @@ class SessionClient(ApiClient):
     def csrf_token(self, value: str | None) -> None:
         self.auth.csrf_token = value
 
+    def transport_headers(self, method: str) -> dict[str, str]:
+        """``Origin`` on unsafe requests over HTTPS, as a browser sends it: Django's CSRF
+        check on a secure request wants Origin or Referer naming the server itself."""
+        if method.upper() in UNSAFE and self.base_url.startswith("https://"):
+            return {"Origin": self.base_url}
+        return {}
+
     def fetch_csrf(self) -> requests.Response:
         response = self.get("/csrf")
         if response.status_code == 200:
@@ -225,7 +246,7 @@ class SessionClient(ApiClient):
         return {"cookies": self.http.cookies.get_dict(), "csrf_token": self.csrf_token}
 
     def replay(self, credential: dict[str, Any]) -> SessionClient:
-        client = SessionClient(self.base_url)
+        client = SessionClient(self.base_url, verify=self.verify)
         client.http.cookies.update(credential["cookies"])
         client.csrf_token = credential["csrf_token"]
         client.username = self.username
@@ -269,7 +290,10 @@ class BearerClient(ApiClient):
 
     def refresh(self) -> requests.Response:
         response = self.http.post(
-            self.base_url + "/token/refresh", json=self.auth.refresh_body(), timeout=TIMEOUT
+            self.base_url + "/token/refresh",
+            json=self.auth.refresh_body(),
+            timeout=TIMEOUT,
+            verify=self.verify,
         )
         if response.status_code == 200:
             self.remember(response)
@@ -288,7 +312,7 @@ class BearerClient(ApiClient):
         }
 
     def replay(self, credential: dict[str, Any]) -> BearerClient:
-        client = BearerClient(self.base_url)
+        client = BearerClient(self.base_url, verify=self.verify)
         client.access_token = credential["access_token"]
         client.refresh_token = credential["refresh_token"]
         client.username = self.username
@@ -298,5 +322,5 @@ class BearerClient(ApiClient):
 CLIENTS: dict[str, type[ApiClient]] = {"session": SessionClient, "bearer": BearerClient}
 
 
-def client_for(style: str, base_url: str) -> ApiClient:
-    return CLIENTS[style](base_url)
+def client_for(style: str, base_url: str, verify: str | bool = True) -> ApiClient:
+    return CLIENTS[style](base_url, verify=verify)

@@ -17,11 +17,13 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from authkit.clients import CLIENTS, ApiClient, auth_for
 from authkit.server import Stores, VariantServer, serving
+from authkit.services import bracketed
 from authkit.variants import VARIANTS, Variant, get_variant
 
 #: First load user a run may use on a server the kit started (``userNNNN`` / ``pw-NNNN``).
@@ -49,6 +51,10 @@ class Target:
     #: valid signature); None for a server given by URL or one signing with EdDSA.
     jwt_key: bytes | None = None
     first_user: int = FIRST_USER
+    #: TLS certificates to trust: the CA file of the run's front, or True (the system's).
+    verify: str | bool = True
+    #: Plain HTTP beside an HTTPS ``url`` (it should redirect or refuse); None over HTTP.
+    plain_url: str | None = None
     server: VariantServer | None = field(default=None, repr=False)
     stores: Stores | None = field(default=None, repr=False)
     _users: Any = field(default=None, repr=False)
@@ -57,8 +63,12 @@ class Target:
     def name(self) -> str:
         return self.variant.name if self.variant else self.id
 
+    @property
+    def tls(self) -> bool:
+        return self.url.startswith("https://")
+
     def client(self) -> ApiClient:
-        return CLIENTS[self.style](self.url)
+        return CLIENTS[self.style](self.url, verify=self.verify)
 
     def fresh_user(self) -> tuple[str, str]:
         """A seeded load user no earlier call on this target handed out."""
@@ -107,9 +117,29 @@ def target_ids() -> list[str]:
     return ids
 
 
+#: A target id ending in this is served over HTTPS (``flask-sessions+tls``).
+TLS_SUFFIX = "+tls"
+
+
+def tls_target_ids() -> list[str]:
+    """The main variants (``make compare``'s set) over HTTPS, on SQLite where they have a
+    database: what the contract suite runs over TLS besides every target over HTTP."""
+    ids = []
+    for variant in VARIANTS.values():
+        if variant.in_default_compare:
+            plain = f"{variant.name}[sqlite]" if variant.store == "database" else variant.name
+            ids.append(plain + TLS_SUFFIX)
+    return ids
+
+
+def is_tls_id(target_id: str) -> bool:
+    return target_id.endswith(TLS_SUFFIX)
+
+
 def parse_target_id(target_id: str) -> tuple[Variant, str]:
-    """``django-sessions[postgres]`` -> (variant, ``postgres``); the database defaults to SQLite."""
-    name, _, rest = target_id.partition("[")
+    """``django-sessions[postgres]`` -> (variant, ``postgres``); the database defaults to SQLite
+    (and ``+tls`` at the end says HTTPS: :func:`is_tls_id`)."""
+    name, _, rest = target_id.removesuffix(TLS_SUFFIX).partition("[")
     return VARIANTS[name], rest.rstrip("]") or "sqlite"
 
 
@@ -184,8 +214,8 @@ class Launcher:
     ) -> Target:
         """Serve ``target`` (an id, a variant name or a variant) until :meth:`close`, on the
         shared stores; ``options`` go to :func:`authkit.server.serving` (workers, port,
-        log_path, host, front)."""
-        target_id, variant, database = _resolve(target, database)
+        log_path, host, front, tls, observer; an id ending in ``+tls`` means tls)."""
+        target_id, variant, database = _resolve(target, database, options)
         stores = self.shared_stores(**stores_for(variant, database))
         env = dict(self.env)
         if variant.uses_redis:
@@ -213,7 +243,7 @@ class Launcher:
     ) -> Iterator[Target]:
         """Serve ``target`` for a ``with`` block: on ``stores`` if given (left running),
         else on private stores of its own (closed with the server)."""
-        target_id, variant, database = _resolve(target, database)
+        target_id, variant, database = _resolve(target, database, options)
         with contextlib.ExitStack() as stack:
             if stores is None:
                 stores = stack.enter_context(self.private_stores(**stores_for(variant, database)))
@@ -233,9 +263,13 @@ class Launcher:
         options: dict[str, Any],
     ) -> Iterator[Target]:
         with serving(variant, stores, database=database, extra_env=env, **options) as server:
+            front = server.front
+            certificate = front.certificate if front else None
             yield Target(
                 id=target_id,
                 url=server.url,
+                verify=str(certificate.ca_path) if certificate else True,
+                plain_url=front.plain_url if front else None,
                 style=variant.style,
                 variant=variant,
                 database=database if variant.store == "database" else None,
@@ -251,12 +285,17 @@ class Launcher:
         style: str | None = None,
         variant_name: str | None = None,
         ask: bool = False,
+        verify: str | bool = True,
     ) -> Target:
         """A server somebody else runs; its declarations come from the registry when its
-        variant is named (``ask``: by its ``/health`` answer when the caller names none)."""
+        variant is named (``ask``: by its ``/health`` answer when the caller names none).
+
+        ``verify``: the CA file its HTTPS certificate chains to (True: the system's). An
+        ``https`` URL on the default port has its plain-HTTP face on port 80 of that host."""
         if variant_name is None and ask:
             with contextlib.suppress(requests.RequestException, ValueError, KeyError):
-                variant_name = requests.get(url + "/health", timeout=5).json()["variant"]
+                answer = requests.get(url + "/health", timeout=5, verify=verify)
+                variant_name = answer.json()["variant"]
         variant = VARIANTS.get(variant_name or "")
         if style is None:
             if variant is None:
@@ -274,20 +313,37 @@ class Launcher:
             managed=False,
             declared=variant.declarations() if variant else {"style": style},
             first_user=first_user,
+            verify=verify,
+            plain_url=_plain_face(url),
         )
 
 
-def _resolve(target: str | Variant, database: str | None) -> tuple[str, Variant, str]:
-    """(target id, variant, database) of an id, a variant name or a variant."""
+def _resolve(
+    target: str | Variant, database: str | None, options: dict[str, Any]
+) -> tuple[str, Variant, str]:
+    """(target id, variant, database) of an id, a variant name or a variant; an id ending in
+    ``+tls`` sets ``options["tls"]``, and a target served with TLS gets an id ending so."""
     if isinstance(target, Variant):
         variant, named = target, None
     else:
-        name, _, rest = target.partition("[")
+        if is_tls_id(target):
+            options["tls"] = True
+        name, _, rest = target.removesuffix(TLS_SUFFIX).partition("[")
         variant, named = get_variant(name), rest.rstrip("]") or None
     database = named or database or "sqlite"
+    suffix = TLS_SUFFIX if options.get("tls") else ""
     if variant.store == "database":
-        return f"{variant.name}[{database}]", variant, database
-    return variant.name, variant, database
+        return f"{variant.name}[{database}]{suffix}", variant, database
+    return variant.name + suffix, variant, database
+
+
+def _plain_face(url: str) -> str | None:
+    """``https://host/`` -> ``http://host``: where plain HTTP to that host goes. Only for
+    the default port: beside ``https://host:8443`` the plain port is anybody's guess."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.port not in (None, 443):
+        return None
+    return f"http://{bracketed(parts.hostname)}"
 
 
 def stores_for(variant: Variant, database: str = "sqlite") -> dict[str, bool]:

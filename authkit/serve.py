@@ -37,6 +37,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="django-sessions: SQLite file (default) or PostgreSQL (DATABASE_URL or a private one)",
     )
     parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="HTTPS on --port (HTTP/2, HSTS; a CA made for this run, its file printed), plain "
+        "HTTP on another port redirecting to it; session cookies Secure and __Host-",
+    )
+    parser.add_argument(
         "--redis-persistence",
         choices=REDIS_PERSISTENCE,
         default=None,
@@ -72,6 +78,7 @@ def serve(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 port=args.port,
                 host=args.host,
+                tls=args.tls,
                 # gunicorn's error log (a 500's traceback among it) on this command's stderr,
                 # where a person running ``authkit serve`` looks.
                 log_path=Path("/dev/stderr"),
@@ -88,6 +95,9 @@ def _wait(target: Target, stores: Stores, stopped: Callable[[], bool]) -> int:
     print(f"authkit: {target.name} on {server.url} (Ctrl-C to stop)")
     if server.front:
         print(f"authkit: behind a private nginx; gunicorn on 127.0.0.1:{server.port}")
+    if server.front and server.front.certificate:
+        print(f"authkit: TLS certificate from a CA made for this run: {target.verify}")
+        print(f"authkit: plain HTTP on {server.front.plain_url} redirects to https")
     if stores.redis:
         print(f"authkit: private Redis at {stores.redis_url}")
     if stores.memcached:

@@ -33,7 +33,9 @@ from authkit.services import (
     start_owned,
     wait_for_port,
 )
+from authkit.tls import BROWSER_HOST
 from authkit.variants import Variant, framework_of
+from shared.settings import DEFAULT_ALLOWED_HOSTS
 
 #: One gunicorn configuration for every variant (fairness); the worker class and threads
 #: come from the variant's framework (:class:`authkit.variants.Serving`), the same for all
@@ -74,13 +76,13 @@ def gunicorn_argv(
 
 
 def server_settings(
-    variant: Variant, workers: int = DEFAULT_WORKERS, front: str | None = None
+    variant: Variant, workers: int = DEFAULT_WORKERS, front: str | None = None, tls: bool = False
 ) -> dict[str, object]:
     """The server configuration a variant runs with, for reports (the front:
-    ``AUTHKIT_FRONT``, nginx by default)."""
+    ``AUTHKIT_FRONT``, nginx by default; ``tls``: HTTPS at the front)."""
     serving_spec = framework_of(variant).serving
     return {
-        **front_settings(front or default_front()),
+        **front_settings(front or default_front(), tls),
         "server": "gunicorn",
         "interface": serving_spec.interface,
         "worker_class": serving_spec.worker_class,
@@ -310,17 +312,29 @@ def serving(
     log_path: Path | None = None,
     host: str = "127.0.0.1",
     front: str | None = None,
+    tls: bool = False,
+    observer: bool = False,
 ) -> Iterator[VariantServer]:
     """Prepare and serve ``variant`` for the duration of a ``with`` block.
 
     ``front``: ``"nginx"`` (the default, or ``AUTHKIT_FRONT``) puts a private buffering nginx
     on ``port``/``host`` in front of gunicorn, which then listens on a free loopback port;
-    ``"none"`` lets gunicorn face clients itself.
+    ``"none"`` lets gunicorn face clients itself. ``tls``: the front serves HTTPS (see
+    :class:`authkit.front.PrivateNginx`) and the session variants get ``COOKIE_SECURE=1``
+    (``Secure`` and the ``__Host-`` name); ``observer``: the front adds a plain-HTTP listener
+    that logs Cookie headers.
     """
     front = front or default_front()
+    if (tls or observer) and front != "nginx":
+        raise ValueError("TLS and the observer are the nginx front's: front='nginx'")
     env = variant_env(variant, stores, database, extra_env)
     if front == "nginx":
         env.setdefault("TRUSTED_PROXIES", "127.0.0.1")  # X-Forwarded-For from our nginx only
+    if tls:
+        env.setdefault("COOKIE_SECURE", "1")
+    if tls or observer:
+        # The browser tests reach these listeners under a name of their own.
+        env.setdefault("ALLOWED_HOSTS", ",".join([DEFAULT_ALLOWED_HOSTS, BROWSER_HOST]))
     prepare(variant, env)
     server = VariantServer(
         variant,
@@ -333,7 +347,9 @@ def serving(
     try:
         server.start()
         if front == "nginx":
-            server.front = PrivateNginx(server.port, port=port or None, host=host).start()
+            server.front = PrivateNginx(
+                server.port, port=port or None, host=host, tls=tls, observer=observer
+            ).start()
         yield server
     finally:
         server.stop()

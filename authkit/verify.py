@@ -25,10 +25,18 @@ def register(commands: argparse._SubParsersAction) -> None:
         "not needed when --variant names a registered variant",
     )
     parser.add_argument("--variant", help="the registry variant whose declarations it follows")
-    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
-    parser.set_defaults(
-        handler=lambda a: 0 if run_contract(a.url, a.style, a.variant, a.pytest_args) else 1
+    parser.add_argument(
+        "--ca",
+        help="with an https --url: the CA file its certificate chains to (authkit "
+        "serve --tls prints it)",
     )
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    parser.set_defaults(handler=_verify)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    passed = run_contract(args.url, args.style, args.variant, args.pytest_args, ca=args.ca)
+    return 0 if passed else 1
 
 
 def run_contract(
@@ -38,17 +46,21 @@ def run_contract(
     extra_args: list[str] | None = None,
     output: IO[bytes] | None = None,
     timeout: float | None = None,
+    ca: str | None = None,
 ) -> bool:
     """Run ``tests/contract`` against ``url``; True when every test passed.
 
     Pytest's report goes to ``output`` when given (``authkit compare`` keeps it as a log),
-    else to this terminal. A run that outlives ``timeout`` seconds counts as failed.
+    else to this terminal. A run that outlives ``timeout`` seconds counts as failed. ``ca``:
+    the CA file an ``https`` URL's certificate chains to.
     """
     argv = [sys.executable, "-m", "pytest", "tests/contract", "--target-url", url, "-q", "-rs"]
     if style:
         argv += ["--target-style", style]
     if variant_name:
         argv += ["--target-variant", variant_name]
+    if ca:
+        argv += ["--target-ca", ca]
     argv += extra_args or []
     try:
         result = subprocess.run(

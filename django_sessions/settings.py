@@ -183,6 +183,10 @@ SESSION_SLIDE_STEP_SECONDS = float(
 )
 
 # -- CSRF ---------------------------------------------------------------------------------
+if os.environ.get("TRUSTED_PROXIES"):
+    # Behind the kit's nginx, which overwrites X-Forwarded-Proto with the scheme it saw: over
+    # TLS Django then checks Origin (or Referer) against https://host, as a browser sends it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_USE_SESSIONS = True  # the secret lives in the session: no csrftoken cookie
 CSRF_HEADER_NAME = "HTTP_X_CSRF_TOKEN"
 CSRF_FAILURE_VIEW = "django_sessions.errors.csrf_failure"

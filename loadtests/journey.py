@@ -62,6 +62,7 @@ class AuthUser(FastHttpUser):
         with self.client.post(
             "/login",
             json={"username": self.username, "password": self.password},
+            headers=self.origin_header(),
             name="/login",
             catch_response=True,
         ) as response:
@@ -77,7 +78,14 @@ class AuthUser(FastHttpUser):
         self.cart = {}
 
     def auth_headers(self, unsafe: bool = False) -> dict[str, str]:
-        return self.auth.headers("POST" if unsafe else "GET")
+        origin = self.origin_header() if unsafe else {}
+        return {**origin, **self.auth.headers("POST" if unsafe else "GET")}
+
+    def origin_header(self) -> dict[str, str]:
+        """``Origin`` over HTTPS, as a browser sends it with a write: Django's CSRF check of
+        a secure request wants Origin (or Referer) naming the server."""
+        host = (self.host or "").rstrip("/")
+        return {"Origin": host} if host.startswith("https://") else {}
 
     def remember_cart(self, response: Any) -> None:
         if response.status_code == 200:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from authkit.clients import ApiClient
-from authkit.launcher import Target, Undeclared
+from authkit.launcher import Target, Undeclared, is_tls_id, parse_target_id
 from tests.targets import SEEDED_USERS, Fleet, external_target, target_ids
 
 pytest_plugins = [
@@ -33,6 +33,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--target-url", help="run against a server that is already running")
     group.addoption("--target-style", choices=["session", "bearer"], help="its auth style")
     group.addoption("--target-variant", help="the registry variant whose declarations it follows")
+    group.addoption("--target-ca", help="with an https --target-url: the CA file it chains to")
 
 
 def selected_target_ids(config: pytest.Config) -> list[str]:
@@ -41,7 +42,7 @@ def selected_target_ids(config: pytest.Config) -> list[str]:
     wanted = config.getoption("--variant")
     ids = target_ids()
     if wanted:
-        ids = [i for i in ids if i in wanted or i.split("[")[0] in wanted]
+        ids = [i for i in ids if i in wanted or parse_target_id(i)[0].name in wanted]
     return ids
 
 
@@ -52,6 +53,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     selector = getattr(metafunc.function, "target_filter", None)
     if selector and not external:
         ids = [i for i in ids if selector(i)]
+    if not _over_tls_too(metafunc):
+        ids = [i for i in ids if not is_tls_id(i)]
     if "target" in metafunc.fixturenames:
         # One xdist group per target: its servers start once, in the worker that runs them all.
         params = [pytest.param(i, id=i, marks=pytest.mark.xdist_group(_group(i))) for i in ids]
@@ -61,9 +64,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("target_id", [] if external else ids)
 
 
+def _over_tls_too(metafunc: pytest.Metafunc) -> bool:
+    """Whether the HTTPS targets (``+tls``) join the HTTP ones: for the contract suite's
+    shared-target tests and modules that say ``OVER_TLS_TOO = True`` (the front's). Tests
+    that start servers of their own, the browser's (which cannot trust a run's CA) and the
+    fuzzer stay on HTTP: what they test is not the transport."""
+    if "target" not in metafunc.fixturenames:
+        return False
+    module = metafunc.module
+    return module.__name__.startswith("tests.contract.") or getattr(module, "OVER_TLS_TOO", False)
+
+
 def _group(target_id: str) -> str:
     """An xdist group name for a target: xdist reads a name ending in ``]`` as no group."""
-    return target_id.replace("[", ":").rstrip("]")
+    return target_id.replace("[", ":").replace("]", "")
 
 
 def _file_in_group(item: pytest.Item, name: str) -> None:
@@ -127,6 +141,7 @@ def target(request: pytest.FixtureRequest, fleet: Fleet) -> Target:
             config.getoption("--target-url"),
             config.getoption("--target-style"),
             config.getoption("--target-variant"),
+            config.getoption("--target-ca") or True,
         )
     return fleet.get(request.param)
 

@@ -367,6 +367,41 @@ def refresh_replay(app: WsgiApp) -> WsgiApp:
     return wrapped
 
 
+def insecure_cookie(app: WsgiApp) -> WsgiApp:
+    """Over TLS, the session cookie goes out without ``Secure`` and without the ``__Host-``
+    prefix (as with ``COOKIE_SECURE`` forgotten); the name comes back to the app prefixed."""
+
+    def wrapped(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        cookies = SimpleCookie(environ.get("HTTP_COOKIE", ""))
+        environ["HTTP_COOKIE"] = "; ".join(
+            f"{name if name.startswith('__Host-') else '__Host-' + name}={morsel.value}"
+            for name, morsel in cookies.items()
+        )
+        status, headers, body = _captured(app, environ)
+        rewritten = []
+        for name, value in headers:
+            if name.lower() == "set-cookie":
+                kept = [p.strip() for p in value.split(";") if p.strip().lower() != "secure"]
+                value = "; ".join(kept).removeprefix("__Host-")
+            rewritten.append((name, value))
+        return _answer(start_response, status, rewritten, body)
+
+    return wrapped
+
+
+def hsts_off(app: WsgiApp) -> WsgiApp:
+    """Every answer says ``Strict-Transport-Security: max-age=0`` (an app "disabling" HSTS
+    its front sends): the browser heeds the first header, so the policy is dropped."""
+
+    def wrapped(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        status, headers, body = _captured(app, environ)
+        return _answer(
+            start_response, status, [*headers, ("Strict-Transport-Security", "max-age=0")], body
+        )
+
+    return wrapped
+
+
 def intact(app: WsgiApp) -> WsgiApp:
     """Nothing changed in the app (for servers broken in how they are served)."""
     return app
@@ -377,7 +412,8 @@ SABOTAGES: dict[str, Callable[[WsgiApp], WsgiApp]] = {
     for func in (
         deny_all, logout_noop, cookie_flags, debug_pages, credential_from_query, csrf_off,
         skip_hash_for_unknown, no_throttle, ignore_signature, ignore_claims, cross_site_crash,
-        store_down, strip_security_headers, get_as_post, refresh_replay, intact,
+        store_down, strip_security_headers, get_as_post, refresh_replay, insecure_cookie,
+        hsts_off, intact,
     )
 }  # fmt: skip
 

@@ -34,6 +34,11 @@ BROKEN: dict[str, tuple[str, str]] = {
     "broken-session-get-as-post": ("flask-sessions", "get_as_post"),
     # The app intact; the test serves it on stock gunicorn without the buffering front.
     "broken-session-no-front": ("flask-sessions", "intact"),
+    # Served over TLS (tests/test_audit_broken.py): the cookie loses Secure and __Host-, the
+    # app overrides the front's HSTS, and the app intact but served on plain HTTP as well.
+    "broken-session-insecure-cookie": ("flask-sessions", "insecure_cookie"),
+    "broken-session-hsts-off": ("flask-sessions", "hsts_off"),
+    "broken-session-plain-served": ("flask-sessions", "intact"),
     "broken-bearer-deny-all": ("jwt-denylist", "deny_all"),
     "broken-bearer-logout-noop": ("jwt-denylist", "logout_noop"),
     "broken-bearer-ignore-signature": ("jwt-denylist", "ignore_signature"),

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 
 from authkit import launcher
-from authkit.launcher import Target, parse_target_id
+from authkit.launcher import Target, is_tls_id, parse_target_id
 from shared.throttle import SUITE_LIMITS_ENV
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,11 +26,16 @@ TEST_ENV = {"SEED_LOAD_USERS": str(SEEDED_USERS), **SUITE_LIMITS_ENV}
 
 
 def target_ids() -> list[str]:
-    """Every registered variant x database combination; a registry mistake stops the run."""
+    """Every registered variant x database combination, and the main variants over HTTPS
+    (``+tls``); a registry mistake stops the run."""
     try:
-        return launcher.target_ids()
+        return launcher.target_ids() + launcher.tls_target_ids()
     except launcher.UnknownTarget as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def over_tls(target_id: str) -> bool:
+    return is_tls_id(target_id)
 
 
 class Fleet(launcher.Launcher):
@@ -46,10 +51,13 @@ class Fleet(launcher.Launcher):
         return self._started[target_id]
 
 
-def external_target(url: str, style: str | None, variant_name: str | None) -> Target:
-    """A server given by ``--target-url``: its variant named, or as its ``/health`` says."""
+def external_target(
+    url: str, style: str | None, variant_name: str | None, verify: str | bool = True
+) -> Target:
+    """A server given by ``--target-url``: its variant named, or as its ``/health`` says;
+    ``verify``: the CA file its HTTPS certificate chains to (``--target-ca``)."""
     try:
-        return launcher.Launcher.external(url, style, variant_name, ask=True)
+        return launcher.Launcher.external(url, style, variant_name, ask=True, verify=verify)
     except launcher.UnknownTarget:
         raise pytest.UsageError(
             "--target-style is needed for a variant the registry lacks"

@@ -3,7 +3,8 @@
 One test per check and variant, against servers started the way the audit starts them
 (behind the default front, with the kit's default login limits). A ``finding`` fails the
 test; a ``declared difference`` passes, because the variant declares it (the check itself
-compares with the declaration).
+compares with the declaration). The main variants are audited over HTTPS as well
+(``test_check_over_tls``), where the transport rows apply and must hold.
 """
 
 from __future__ import annotations
@@ -15,22 +16,37 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from authkit.audit.checks import CHECKS, FINDING, HELD, NA, Check, run_check
+from authkit.audit.checks import CHECKS, FINDING, HELD, NA, Check, run_check, transport
 from authkit.audit.render import to_markdown
 from authkit.audit.runner import run_audit, started_targets
 from authkit.cli import main
 from authkit.launcher import Target
+from authkit.variant_sets import variant_sets
 from authkit.variants import VARIANTS
 from shared import anonymous_csrf
 
 VARIANT_NAMES = list(VARIANTS)
+#: The main variants (``make compare``'s set), audited over HTTPS as well.
+TLS_NAMES = list(variant_sets()["main"])
+#: The HTTPS audit's servers are its own: in an xdist group (a worker) of their own, so they
+#: start beside the HTTP audit's instead of after them.
+OVER_TLS = pytest.mark.xdist_group("audit-over-tls")
+
+
+def _selected(request: pytest.FixtureRequest, names: list[str]) -> list[str]:
+    wanted = request.config.getoption("--variant") or names
+    return [n for n in names if n in wanted or any(w.startswith(n) for w in wanted)]
 
 
 @pytest.fixture(scope="module")
 def audit_targets(request: pytest.FixtureRequest) -> Iterator[dict[str, Target]]:
-    wanted = request.config.getoption("--variant") or VARIANT_NAMES
-    names = [n for n in VARIANT_NAMES if n in wanted or any(w.startswith(n) for w in wanted)]
-    with started_targets(names) as targets:
+    with started_targets(_selected(request, VARIANT_NAMES)) as targets:
+        yield {t.name: t for t in targets}
+
+
+@pytest.fixture(scope="module")
+def tls_audit_targets(request: pytest.FixtureRequest) -> Iterator[dict[str, Target]]:
+    with started_targets(_selected(request, TLS_NAMES), tls=True) as targets:
         yield {t.name: t for t in targets}
 
 
@@ -86,6 +102,9 @@ REPORT_ROWS = [
     "lone-surrogates",
     "username-control-chars",
     "bad-bytes-cookie-path",
+    "plain-http-refused",
+    "hsts",
+    "cookie-secure-host",
 ]
 
 
@@ -114,6 +133,26 @@ def test_check(check: Check, variant: str, audit_targets: dict[str, Target]) -> 
         )
 
 
+@OVER_TLS
+@pytest.mark.parametrize("variant", TLS_NAMES)
+@pytest.mark.parametrize("check", CHECKS, ids=[c.id for c in CHECKS])
+def test_check_over_tls(check: Check, variant: str, tls_audit_targets: dict[str, Target]) -> None:
+    """Every row over HTTPS too; there the transport rows apply and must hold (the cookie
+    row is n/a only for a bearer variant, which sets no cookie)."""
+    if variant not in tls_audit_targets:
+        pytest.skip(f"{variant} not selected (--variant)")
+    target = tls_audit_targets[variant]
+    assert target.tls and target.plain_url, target
+    observation = run_check(check, target)
+    print(f"{check.id}[{variant}+tls]: {observation.outcome} ({observation.detail})")
+    assert observation.outcome != FINDING, observation.detail
+    if check.run.__module__ == transport.__name__:
+        expected = {HELD} if target.style == "session" else {HELD, NA}
+        assert observation.outcome in expected, observation
+    if observation.outcome == NA:
+        assert "bearer" in observation.detail or "session" in observation.detail, observation
+
+
 def test_matrix_renders_as_markdown(audit_targets: dict[str, Target]) -> None:
     targets = list(audit_targets.values())[:1]
     matrix = run_audit(targets, [c for c in CHECKS if c.id in {"health", "unknown-host"}])
@@ -135,6 +174,24 @@ def test_audit_command_against_a_url(
     assert all(cell["outcome"] != FINDING for cell in cells.values()), cells
     if target.style == "bearer":
         assert cells["jwt-expiry"]["outcome"] == NA
+
+
+@OVER_TLS
+def test_audit_command_against_an_https_url_with_its_ca(
+    tls_audit_targets: dict[str, Target], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``authkit audit --url https://... --ca``: the transport rows judged from outside (on
+    a non-default port the plain-HTTP face is the TLS port itself)."""
+    target = next(t for t in tls_audit_targets.values() if t.style == "session")
+    assert isinstance(target.verify, str)
+    argv = ["audit", "--url", target.url, "--style", target.style, "--variant", target.name]
+    assert main([*argv, "--ca", target.verify, "--format", "json"]) == 0
+    cells = {
+        row["id"]: row["cells"][target.name] for row in json.loads(capsys.readouterr().out)["rows"]
+    }
+    assert all(cell["outcome"] != FINDING for cell in cells.values()), cells
+    for row in ("plain-http-refused", "hsts", "cookie-secure-host"):
+        assert cells[row]["outcome"] == HELD, (row, cells[row])
 
 
 def test_anonymous_csrf_compares_the_signature() -> None:
@@ -166,10 +223,12 @@ def test_csrf_replaces_an_anonymous_id_with_a_wrong_signature(
     if variant not in audit_targets:
         pytest.skip(f"{variant} not selected (--variant)")
     target = audit_targets[variant]
-    first = requests.get(target.url + "/csrf", timeout=10)
+    first = requests.get(target.url + "/csrf", timeout=10, verify=target.verify)
     assert first.status_code == 200, first.text
     (name, issued), *_ = first.cookies.items()
-    again = requests.get(target.url + "/csrf", cookies={name: issued}, timeout=10)
+    again = requests.get(
+        target.url + "/csrf", cookies={name: issued}, timeout=10, verify=target.verify
+    )
     # The server's own cookie is kept, with the same token: so a replaced ID below is the
     # signature's doing, not a server that replaces every cookie.
     assert again.cookies.get(name) in (None, issued)
@@ -179,7 +238,9 @@ def test_csrf_replaces_an_anonymous_id_with_a_wrong_signature(
         forged = issued[:-1] + ("0" if issued[-1] != "0" else "1")
     else:
         forged = anonymous_csrf.anonymous_id("another server's key " * 3, None)
-    answer = requests.get(target.url + "/csrf", cookies={name: forged}, timeout=10)
+    answer = requests.get(
+        target.url + "/csrf", cookies={name: forged}, timeout=10, verify=target.verify
+    )
     assert answer.status_code == 200, answer.text
     assert answer.cookies.get(name) not in (None, forged), answer.headers.get("Set-Cookie")
     assert answer.json()["csrf_token"] != first.json()["csrf_token"]

@@ -15,6 +15,7 @@ and each runs only the checks its sabotage is meant to trip.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 from collections.abc import Iterator
 
@@ -39,6 +40,9 @@ S_BARE = "broken-session-no-front"
 S_STORE_DOWN = "broken-session-store-down"
 S_HEADERS = "broken-session-no-security-headers"
 S_GET = "broken-session-get-as-post"
+S_INSECURE_COOKIE = "broken-session-insecure-cookie"
+S_HSTS_OFF = "broken-session-hsts-off"
+S_PLAIN_SERVED = "broken-session-plain-served"
 B_DENY = "broken-bearer-deny-all"
 B_LOGOUT = "broken-bearer-logout-noop"
 B_SIGNATURE = "broken-bearer-ignore-signature"
@@ -52,6 +56,10 @@ REFUSE_EVERYTHING = {S_DENY, B_DENY}
 
 #: Served without the buffering front: gunicorn faces the clients itself.
 WITHOUT_FRONT = {S_BARE}
+#: Served over HTTPS, as the transport rows need.
+OVER_TLS = {S_INSECURE_COOKIE, S_HSTS_OFF, S_PLAIN_SERVED}
+#: Its plain-HTTP face serves the app (the front's observer listener) instead of a redirect.
+PLAIN_SERVES_APP = {S_PLAIN_SERVED}
 
 #: Check id -> the broken servers on which it must report a finding.
 CAUGHT_BY: dict[str, tuple[str, ...]] = {
@@ -105,6 +113,9 @@ CAUGHT_BY: dict[str, tuple[str, ...]] = {
     "lone-surrogates": (S_DEBUG, S_DENY),
     "username-control-chars": (S_DEBUG, S_DENY),
     "bad-bytes-cookie-path": (S_DEBUG, S_DENY),
+    "plain-http-refused": (S_PLAIN_SERVED,),
+    "hsts": (S_HSTS_OFF,),
+    "cookie-secure-host": (S_INSECURE_COOKIE,),
 }
 
 CHECKS_BY_ID = {c.id: c for c in CHECKS}
@@ -138,11 +149,19 @@ def observations() -> Iterator[dict[tuple[str, str], Observation]]:
             with (
                 Launcher.private_stores(redis=True) as stores,
                 Launcher(env=AUDIT_ENV).dedicated(
-                    VARIANTS[name], stores=stores, workers=1, front=front
+                    VARIANTS[name],
+                    stores=stores,
+                    workers=1,
+                    front=front,
+                    tls=name in OVER_TLS,
+                    observer=name in PLAIN_SERVES_APP,
                 ) as served,
             ):
                 # The launcher's target carries the HS256 key, as the audit's own do.
                 target = served
+                if name in PLAIN_SERVES_APP:
+                    assert served.server and served.server.front
+                    target = dataclasses.replace(served, plain_url=served.server.front.observer_url)
                 for check_id, names in CAUGHT_BY.items():
                     if name in names and check_id in CHECKS_BY_ID:
                         results[(check_id, name)] = run_check(CHECKS_BY_ID[check_id], target)

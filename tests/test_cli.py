@@ -67,6 +67,46 @@ def test_serve_starts_private_stores_and_removes_them(tmp_path: Path) -> None:
     assert not any(p.name.startswith("authkit-redis-") for p in tmp_path.iterdir())
 
 
+@pytest.mark.timeout(300 + 120)  # one verify run, bounded at 300 s
+def test_serve_tls_and_verify_with_its_ca(tmp_path: Path) -> None:
+    """``serve --tls`` prints the run's CA; ``verify --ca`` runs the contract over HTTPS."""
+    port = free_port()
+    env = {**os.environ, "SEED_LOAD_USERS": "5", "TMPDIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    env.pop("REDIS_URL", None)
+    argv = ["serve", "jwt-denylist", "--port", str(port), "--tls"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "authkit.cli", *argv],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        while not any("CA made for this run" in line for line in lines):
+            line = proc.stdout.readline()
+            assert line, "serve exited: " + "".join(lines)
+            lines.append(line)
+        ca = lines[-1].rsplit(": ", 1)[1].strip()
+        health = requests.get(f"https://127.0.0.1:{port}/health", verify=ca, timeout=10)
+        assert health.json() == {"status": "ok", "variant": "jwt-denylist"}
+        assert health.headers["Strict-Transport-Security"]
+        result = authkit(
+            "verify", "--url", f"https://127.0.0.1:{port}", "--variant", "jwt-denylist",
+            "--ca", ca, "--", "-k", "public or login", timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout[-3000:]
+        print(result.stdout[-600:])
+        assert " passed" in result.stdout
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, output
+    assert not any(p.name.startswith("authkit-nginx-") for p in tmp_path.iterdir())
+
+
 def test_services_up_status_down(tmp_path: Path) -> None:
     env = {"AUTHKIT_SERVICES_DIR": str(tmp_path / "services")}
     up = authkit("services", "up", "--no-postgres", env=env)

@@ -28,6 +28,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="with --url: the registry variant whose declarations it follows",
     )
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve the variants over HTTPS (a CA made for the run; HSTS; Secure __Host- "
+        "cookies), so the transport rows apply",
+    )
+    parser.add_argument("--ca", help="with an https --url: the CA file its certificate chains to")
     parser.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     parser.add_argument(
         "--leaked-key",
@@ -80,8 +87,21 @@ def audit(args: argparse.Namespace) -> int:
     if args.url and not args.style:
         print("authkit audit: --url needs --style session|bearer", file=sys.stderr)
         return 2
+    if args.url and args.tls:
+        print(
+            "authkit audit: --tls serves the variants; an https --url takes --ca", file=sys.stderr
+        )
+        return 2
     try:
-        matrix = audit_matrix(args.variants, args.url, args.style, args.variant, args.database)
+        matrix = audit_matrix(
+            args.variants,
+            args.url,
+            args.style,
+            args.variant,
+            args.database,
+            tls=args.tls,
+            ca=args.ca,
+        )
     except ServiceError as exc:
         print(f"authkit: {exc}", file=sys.stderr)
         return 2

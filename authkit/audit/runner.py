@@ -60,15 +60,21 @@ class AuditMatrix:
 
 
 @contextlib.contextmanager
-def started_targets(variants: Iterable[str], database: str = "sqlite") -> Iterator[list[Target]]:
-    """Serve each variant (behind the default front), apart from the others; yield targets."""
+def started_targets(
+    variants: Iterable[str], database: str = "sqlite", tls: bool = False
+) -> Iterator[list[Target]]:
+    """Serve each variant (behind the default front, over HTTPS with ``tls``), apart from
+    the others; yield targets."""
     with Launcher(env=AUDIT_ENV) as launcher:
-        yield [launcher.target(name, database=database) for name in variants]
+        yield [launcher.target(name, database=database, tls=tls) for name in variants]
 
 
-def url_target(url: str, style: str, variant: str | None = None) -> Target:
-    """A server somebody else runs; its declarations come from the registry when named."""
-    return Launcher.external(url, style, variant)
+def url_target(
+    url: str, style: str, variant: str | None = None, verify: str | bool = True
+) -> Target:
+    """A server somebody else runs; its declarations come from the registry when named;
+    ``verify``: the CA file an ``https`` URL's certificate chains to (True: the system's)."""
+    return Launcher.external(url, style, variant, verify=verify)
 
 
 def run_audit(targets: list[Target], checks: list[Check] | None = None) -> AuditMatrix:
@@ -104,19 +110,23 @@ def audit_matrix(
     style: str | None = None,
     variant: str | None = None,
     database: str = "sqlite",
+    tls: bool = False,
+    ca: str | None = None,
 ) -> AuditMatrix:
-    """The audit matrix as data: of ``url`` (with ``style``), or of variants it starts itself."""
+    """The audit matrix as data: of ``url`` (with ``style``; ``ca``: the CA file an https URL
+    chains to), or of variants it starts itself (over HTTPS with ``tls``)."""
     if url:
         if not style:
             raise ValueError("auditing a URL needs its auth style (session or bearer)")
-        matrix = run_audit([url_target(url, style, variant)])
+        matrix = run_audit([url_target(url, style, variant, verify=ca or True)])
         matrix.settings = {"url": url, "style": style}
         return matrix
     names = list(variants or VARIANTS)
-    with started_targets(names, database) as targets:
+    with started_targets(names, database, tls) as targets:
         matrix = run_audit(targets)
     matrix.settings = {
         "front": default_front(),
+        "tls": tls,
         "database": database,
         "login_limits": LoginLimits.from_env().as_dict(),
     }

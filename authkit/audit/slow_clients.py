@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from authkit import tls
+
 #: The slow clients may make the median probe at most this many times slower. A server that
 #: gives each slow client a thread stops answering (every probe waits until its timeout:
 #: 441x its baseline, none of 6 probes answered, measured without the front); a buffering
@@ -82,11 +84,13 @@ class SlowClientResult:
         }
 
 
-def _probe(url: str, timeout: float) -> tuple[bool, float]:
+def _probe(url: str, timeout: float, verify: str | bool) -> tuple[bool, float]:
     started = time.perf_counter()
     try:
         # A new connection per probe, as a new client would open.
-        response = requests.get(url + "/products", timeout=timeout, headers={"Connection": "close"})
+        response = requests.get(
+            url + "/products", timeout=timeout, headers={"Connection": "close"}, verify=verify
+        )
         ok = response.status_code == 200
     except requests.RequestException:
         ok = False
@@ -96,16 +100,22 @@ def _probe(url: str, timeout: float) -> tuple[bool, float]:
 
 def slow_client_probe(
     url: str,
+    verify: str | bool = True,
     connections: int = 50,
     probes: int = 8,
     drip_seconds: float = 2.0,
     probe_interval: float = 0.4,
     probe_timeout: float = 3.0,
 ) -> SlowClientResult:
-    """Run the probe against ``url`` and return what it measured (see the module doc)."""
+    """Run the probe against ``url`` and return what it measured (see the module doc);
+    ``verify``: the CA an ``https`` URL's certificate chains to (each slow client does the
+    TLS handshake, then drips its headers)."""
     parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    baseline = [_probe(url, probe_timeout)[1] for _ in range(max(1, probes // 2))]
+    host, port = (
+        parts.hostname or "127.0.0.1",
+        parts.port or (443 if parts.scheme == "https" else 80),
+    )
+    baseline = [_probe(url, probe_timeout, verify)[1] for _ in range(max(1, probes // 2))]
     sockets: list[socket.socket] = []
     stop = threading.Event()
 
@@ -122,7 +132,7 @@ def slow_client_probe(
 
     try:
         for _ in range(connections):
-            sock = socket.create_connection((host, port), timeout=2)
+            sock = tls.connect(url, verify, timeout=2)
             sock.sendall(f"GET /products HTTP/1.1\r\nHost: {host}:{port}\r\n".encode())
             sockets.append(sock)
         dripper = threading.Thread(target=drip, daemon=True)
@@ -130,7 +140,7 @@ def slow_client_probe(
         time.sleep(min(drip_seconds, 1.0))  # let the server take them in
         results = []
         for _ in range(probes):
-            results.append(_probe(url, probe_timeout))
+            results.append(_probe(url, probe_timeout, verify))
             time.sleep(probe_interval)
         still_open = len(sockets)
     finally:
@@ -139,7 +149,7 @@ def slow_client_probe(
             with contextlib.suppress(OSError):
                 sock.close()
     time.sleep(probe_interval)  # let the server notice the closed connections
-    baseline += [_probe(url, probe_timeout)[1] for _ in range(max(1, probes - probes // 2))]
+    baseline += [_probe(url, probe_timeout, verify)[1] for _ in range(max(1, probes - probes // 2))]
     return SlowClientResult(
         connections=connections,
         still_open=still_open,

@@ -64,7 +64,7 @@ def document(
         "seed_load_users": run.seed_count,
         "first_load_user": run.first_load_user,
         "server": {"server": "gunicorn", "workers": options.workers, "per_target": True},
-        "front": front_settings(default_front()),
+        "front": front_settings(default_front(), options.tls),
         "login_limits": dict(SUITE_LIMITS_ENV),
         "port": run.port,
         "pinning": {

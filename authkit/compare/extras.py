@@ -37,7 +37,8 @@ def security_audit(run: RunState, targets: list[Target]) -> dict[str, Any]:
     ]
     with run.timer.step(AUDIT_STEP):
         try:
-            return audit_matrix(names, database=run.options.database).as_dict()
+            matrix = audit_matrix(names, database=run.options.database, tls=run.options.tls)
+            return matrix.as_dict()
         except Exception as exc:
             run.progress.note(f"[yellow]security audit failed: {short(exc)}[/yellow]")
             return {"error": short(exc)}

@@ -45,9 +45,12 @@ def parse_sql_header(value: str | None) -> dict[str, int] | None:
     return {k: int(v) for k, v in (part.split("=") for part in value.split(","))}
 
 
-def login(url: str, style: str, username: str, password: str) -> ApiClient:
-    """A client of ``style`` logged in as ``username`` (raises on anything but 200)."""
-    client = client_for(style, url)
+def login(
+    url: str, style: str, username: str, password: str, verify: str | bool = True
+) -> ApiClient:
+    """A client of ``style`` logged in as ``username`` (raises on anything but 200);
+    ``verify``: the CA an ``https`` URL chains to (every probe takes it)."""
+    client = client_for(style, url, verify)
     client.login(username, password).raise_for_status()
     return client
 
@@ -77,13 +80,14 @@ def credential_sizes(
     username: str,
     password: str,
     lines: Sequence[int] = CART_LINES,
+    verify: str | bool = True,
 ) -> dict[str, int | str]:
     """Credential bytes sent per request after filling the cart to each of ``lines`` lines.
 
     A value is a string (the error code) when the API refused to grow the cart, as a cookie
     that would pass 4 KB is refused with ``cookie_too_large``.
     """
-    client = client_for(style, url)
+    client = client_for(style, url, verify)
     client.login(username, password).raise_for_status()
     sizes: dict[str, int | str] = {}
     filled = 0
@@ -153,6 +157,7 @@ def storage_calls_per_endpoint(
     account: int,
     repeats: int = 5,
     memcached_url: str | None = None,
+    verify: str | bool = True,
 ) -> dict[str, dict[str, Any]]:
     """Average storage calls of each endpoint, one request at a time.
 
@@ -180,7 +185,7 @@ def storage_calls_per_endpoint(
         return response
 
     for _ in range(repeats):
-        client = client_for(style, url)
+        client = client_for(style, url, verify)
         record(
             "POST /login", functools.partial(client.login, username, password)
         ).raise_for_status()
@@ -268,12 +273,13 @@ def revocation_windows(
     lifetime: float,
     accounts: tuple[int, int],
     margin: float = 2.0,
+    verify: str | bool = True,
 ) -> dict[str, Any]:
     """How long an old credential is still accepted after ``/logout`` and ``/logout-all``."""
     results: dict[str, Any] = {}
 
     # Log out, then replay the same credential.
-    device = login(url, style, *load_user(accounts[0]))
+    device = login(url, style, *load_user(accounts[0]), verify=verify)
     stolen = device.replay(device.credential())
     response = device.logout()
     revoked_at = time.monotonic()
@@ -287,8 +293,8 @@ def revocation_windows(
 
     # Log in on two devices; the second logs out everywhere; replay the first's credential.
     username, password = load_user(accounts[1])
-    first_device = login(url, style, username, password)
-    second_device = login(url, style, username, password)
+    first_device = login(url, style, username, password, verify)
+    second_device = login(url, style, username, password, verify)
     response = second_device.logout_all()
     revoked_at = time.monotonic()
     results["logout_all"] = {

@@ -23,6 +23,7 @@ from authkit.compare import probes, restart_loss
 from authkit.compare.plan import probe_label
 from authkit.compare.state import RunState, account, short
 from authkit.compare.targets import Target
+from authkit.launcher import Target as Served
 from authkit.server import Stores, project_root
 
 #: How a probe serves its variant: :meth:`authkit.compare.rounds.Rounds.serve`.
@@ -64,14 +65,17 @@ class Probing:
                         redis_url,
                         account=self.run.seed_count - 1,
                         memcached_url=memcached_url,
+                        verify=srv.verify,
                     )
-                    credential = probes.login(srv.url, style, *account(self.run.seed_count - 1))
+                    credential = probes.login(
+                        srv.url, style, *account(self.run.seed_count - 1), verify=srv.verify
+                    )
                     probe = {
                         "storage_calls": calls,
                         "credential_bytes": probes.credential_bytes(credential),
                         # Bytes sent per request against cart lines (the size chart).
                         "credential_size_by_cart_lines": probes.credential_sizes(
-                            srv.url, style, *account(self.run.seed_count - 4)
+                            srv.url, style, *account(self.run.seed_count - 4), verify=srv.verify
                         ),
                         "sql_counter": "loadtests.sqlcount (Django execute_wrapper)"
                         if target.variant.store == "database"
@@ -86,9 +90,10 @@ class Probing:
                             style,
                             lifetime,
                             accounts=(self.run.seed_count - 2, self.run.seed_count - 3),
+                            verify=srv.verify,
                         )
                     if self.run.options.screenshots:
-                        self.screenshot(target, srv.url)
+                        self.screenshot(target, srv)
                 if self.run.options.restart_loss and restart_loss.observes(target.variant):
                     self.run.status[target.name].restart_loss = restart_loss.observe_restart_loss(
                         target.variant
@@ -100,7 +105,7 @@ class Probing:
                 self.run.status[target.name].probe_error = short(exc)
                 self.run.status[target.name].probe_traceback = traceback.format_exc(limit=5)
 
-    def screenshot(self, target: Target, url: str) -> None:
+    def screenshot(self, target: Target, served: Served) -> None:
         """The variant's page in Chromium, logged in with a cart (for the report).
 
         In a child process: Playwright's sync API refuses to run in a thread that already
@@ -112,9 +117,13 @@ class Probing:
             self.run.status[target.name].screenshot_error = reason
             return
         out = self.run.out / "screenshots" / f"{target.name}.png"
+        front = served.server.front if served.server else None
+        # Over TLS, Chromium trusts the front's certificate by its key.
+        trust = [front.certificate.spki_sha256()] if front and front.certificate else []
+        argv = [served.url, target.variant.style, str(out), *trust]
         try:
             subprocess.run(
-                [sys.executable, "-m", "authkit.browser", url, target.variant.style, str(out)],
+                [sys.executable, "-m", "authkit.browser", *argv],
                 cwd=project_root(), capture_output=True, text=True, timeout=90, check=True,
             )  # fmt: skip
         except subprocess.CalledProcessError as exc:  # an extra: noted, not fatal

@@ -93,6 +93,7 @@ class Rounds:
             workers=self.options.workers,
             port=self.port,
             log_path=log,
+            tls=self.options.tls,
         ) as served:
             if self.pinning and served.server:
                 pin(served.server.worker_pids(), SERVER_CORE)
@@ -136,7 +137,8 @@ class Rounds:
             }
             return True
         log = self.out / "logs" / f"{target.name}-verify.log"
-        outcome = verify(server.url, target.variant.style, target.name, log)
+        ca = server.verify if isinstance(server.verify, str) else None
+        outcome = verify(server.url, target.variant.style, target.name, log, ca=ca)
         self.run.status[target.name].verification = outcome
         if not outcome["passed"]:
             self.run.fail(target, f"failed verification ({outcome['method']}: {outcome['detail']})")
@@ -193,7 +195,10 @@ class Rounds:
                 # No fallback to an anonymous header: wrk against 401 answers would measure
                 # the rejection path and call it the read path. A failed login fails the cell.
                 header = probes.login(
-                    server.url, target.variant.style, *account(self.run.seed_count - 4)
+                    server.url,
+                    target.variant.style,
+                    *account(self.run.seed_count - 4),
+                    verify=server.verify,
                 ).header_line()
                 window = loadgen.run_wrk(
                     server.url, "/me", header, duration, read, pin_load=self.pinning

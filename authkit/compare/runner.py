@@ -106,6 +106,12 @@ class CompareOptions:
     audit: bool = _option(
         True, "skip the security audit (authkit audit) of the variants", flag="--no-audit"
     )
+    tls: bool = _option(
+        False,
+        "serve the variants over HTTPS (HTTP/2, HSTS, a CA made for the run; Secure __Host- "
+        "session cookies): load, contract check, probes and audit all over TLS",
+        flag="--tls",
+    )
     redis_persistence: str | None = _option(
         None,
         "the private Redis: append-only file (default) or none (a pure cache)",

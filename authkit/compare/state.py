@@ -49,7 +49,7 @@ class RunState:
             app=variant.app,
             design=variant.design,
             colour=colour_of(variant),
-            server=server_settings(variant, self.options.workers),
+            server=server_settings(variant, self.options.workers, tls=self.options.tls),
             declarations=None if target.is_baseline else variant.declarations(),
             url=self.options.urls.get(target.name),
         )

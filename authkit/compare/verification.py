@@ -17,12 +17,18 @@ NONE = "none (baseline: no auth to verify)"
 
 
 def verify(
-    url: str, style: str, variant: str, log_path: Path, timeout: float = 300
+    url: str,
+    style: str,
+    variant: str,
+    log_path: Path,
+    timeout: float = 300,
+    ca: str | None = None,
 ) -> dict[str, Any]:
-    """Run the contract suite against ``url``, its report in ``log_path``."""
+    """Run the contract suite against ``url``, its report in ``log_path`` (``ca``: the CA
+    file of an ``https`` URL)."""
     started = time.monotonic()
     with open(log_path, "wb") as log:
-        passed = run_contract(url, style, variant, output=log, timeout=timeout)
+        passed = run_contract(url, style, variant, output=log, timeout=timeout, ca=ca)
     return {
         "method": CONTRACT,
         "passed": passed,

@@ -18,7 +18,7 @@ import pytest
 from authkit import browser as chromium
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
 #: A second loopback address: a different site from 127.0.0.1 as far as the browser knows
 #: (for IP hosts the site is the address itself), so SameSite and Sec-Fetch-Site apply.
@@ -28,12 +28,22 @@ ACTION_TIMEOUT_MS = 10_000
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def driver() -> Iterator[Playwright]:
+    """Playwright's driver, one per test process: every browser of the session starts on it."""
     reason = chromium.unavailable_reason()
     if reason:
         pytest.skip(f"browser tests need a browser: {reason}")
-    with chromium.launch() as launched:
+    with chromium.driver() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(driver: Playwright) -> Iterator[Browser]:
+    launched = chromium.start(driver)
+    try:
         yield launched
+    finally:
+        launched.close()
 
 
 @pytest.fixture

@@ -184,7 +184,9 @@ def test_bad_bytes_in_a_path_or_query_are_a_404_or_the_normal_answer(
         response = client.delete(f"/cart/items/{quoted}")
         _assert_client_error(response)
         assert response.status_code in (400, 404), response.text
-        _assert_client_error(requests.get(f"{target.url}/{quoted}", timeout=10))
+        _assert_client_error(
+            requests.get(f"{target.url}/{quoted}", timeout=10, verify=target.verify)
+        )
     me = client.get("/me?x=%00&y=%ED%A0%80&%FF=%FE")
     assert me.status_code == 200 and me.json() == {"username": user[0]}
     assert [line["product_id"] for line in client.get("/cart").json()["items"]] == ["sku-001"]
@@ -217,15 +219,20 @@ def test_bad_bytes_in_a_cookie_are_no_credential(target: Target, user: tuple[str
     names = _cookie_names(target, user)
     for value in BAD_COOKIE_VALUES:
         cookie = b"; ".join(name.encode() + b"=" + value for name in names)
-        response = requests.get(target.url + "/me", headers={"Cookie": cookie}, timeout=10)
+        response = requests.get(
+            target.url + "/me", headers={"Cookie": cookie}, timeout=10, verify=target.verify
+        )
         assert_json_error(response, 401, "unauthenticated")
-        products = requests.get(target.url + "/products", headers={"Cookie": cookie}, timeout=10)
+        products = requests.get(
+            target.url + "/products", headers={"Cookie": cookie}, timeout=10, verify=target.verify
+        )
         assert products.status_code == 200, products.text
         login = requests.post(
             target.url + "/login",
             json={"username": user[0], "password": user[1]},
             headers={"Cookie": cookie},
             timeout=10,
+            verify=target.verify,
         )
         assert login.status_code == 200, login.text  # a bad cookie does not block a login
 
@@ -243,7 +250,10 @@ def test_bad_bytes_in_headers_are_a_4xx_or_the_normal_answer(
                                 headers={name: value})  # fmt: skip
             _assert_client_error(write)
         bearer = requests.get(
-            target.url + "/me", headers={"Authorization": b"Bearer " + value}, timeout=10
+            target.url + "/me",
+            headers={"Authorization": b"Bearer " + value},
+            timeout=10,
+            verify=target.verify,
         )
         assert_json_error(bearer, 401, "unauthenticated")
     assert client.get("/me").status_code == 200  # the client's own credential still works

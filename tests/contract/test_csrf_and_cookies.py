@@ -81,7 +81,7 @@ def test_cross_site_form_post_with_ambient_cookie(target: Target, logged_in: Api
         headers={"Content-Type": "text/plain", "Sec-Fetch-Site": "cross-site",
                  "Origin": "https://evil.example"},
         cookies=cookies,
-        timeout=5,
+        timeout=5, verify=target.verify,
     )  # fmt: skip
     expected = 403 if target.declaration("csrf") == "required" else 401
     assert response.status_code == expected, response.text
@@ -160,6 +160,7 @@ def test_secure_cookie_under_cookie_secure(target_id: str, fleet: Fleet) -> None
             secure.url + "/login",
             json={"username": "alice", "password": "alice-pass-123"},
             timeout=10,
+            verify=secure.verify,
         )
         assert response.status_code == 200
         ((name, morsel),) = SimpleCookie(response.headers["Set-Cookie"]).items()
@@ -175,6 +176,7 @@ def test_secure_cookie_under_cookie_secure(target_id: str, fleet: Fleet) -> None
             secure.url + "/logout",
             headers={"Cookie": f"{name}={morsel.value}", "X-CSRF-Token": csrf},
             timeout=10,
+            verify=secure.verify,
         )
         assert logout.status_code == 204
         ((gone, expired),) = SimpleCookie(logout.headers["Set-Cookie"]).items()

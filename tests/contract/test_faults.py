@@ -56,7 +56,12 @@ def _wait_healthy(target: Target) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
-            if requests.get(target.url + "/health", timeout=BOUND).status_code == 200:
+            if (
+                requests.get(
+                    target.url + "/health", timeout=BOUND, verify=target.verify
+                ).status_code
+                == 200
+            ):
                 return
         except requests.RequestException:
             pass
@@ -70,7 +75,7 @@ def _assert_unavailable(response: requests.Response) -> None:
 
 
 def _check_outage(target: Target, client: ApiClient) -> None:
-    _assert_unavailable(requests.get(target.url + "/health", timeout=BOUND))
+    _assert_unavailable(requests.get(target.url + "/health", timeout=BOUND, verify=target.verify))
     me = client.get("/me", timeout=BOUND)
     if target.declaration("me_while_store_down") == "ok":
         assert me.status_code == 200
@@ -90,7 +95,10 @@ def _check_outage(target: Target, client: ApiClient) -> None:
     assert "Set-Cookie" not in login.headers, "no credential may be issued while down"
     assert "access_token" not in login.text
     # Public data needs no store.
-    assert requests.get(target.url + "/products", timeout=BOUND).status_code == 200
+    assert (
+        requests.get(target.url + "/products", timeout=BOUND, verify=target.verify).status_code
+        == 200
+    )
 
 
 @only_targets(stoppable_store)
@@ -135,7 +143,9 @@ def test_stalled_store_answers_503_without_hanging(target_id: str, fleet: Fleet)
             started = time.monotonic()
             if target.declaration("cart_in") == "credential":  # needs no store: login does
                 _assert_unavailable(target.client().login("bob", "bob-pass-123"))
-                _assert_unavailable(requests.get(target.url + "/health", timeout=BOUND))
+                _assert_unavailable(
+                    requests.get(target.url + "/health", timeout=BOUND, verify=target.verify)
+                )
             else:
                 _assert_unavailable(client.get("/cart", timeout=BOUND))
                 _assert_unavailable(client.add_item("sku-001", 1))
@@ -216,7 +226,12 @@ def test_sqlite_locked_by_another_process(target_id: str, fleet: Fleet) -> None:
             assert client.get("/me", timeout=BOUND).json() == {"username": "alice"}
             items = client.get("/cart", timeout=BOUND).json()["items"]
             assert [(i["product_id"], i["quantity"]) for i in items] == [("sku-002", 3)]
-            assert requests.get(target.url + "/products", timeout=BOUND).status_code == 200
+            assert (
+                requests.get(
+                    target.url + "/products", timeout=BOUND, verify=target.verify
+                ).status_code
+                == 200
+            )
         finally:
             holder.execute("ROLLBACK")
             holder.close()

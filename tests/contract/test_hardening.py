@@ -42,7 +42,7 @@ def test_chunked_body_under_the_limit_is_read_whole(target: Target, logged_in: A
 
 def test_options_is_405_with_allow(target: Target) -> None:
     for path, allowed in (("/me", "GET"), ("/login", "POST"), ("/products", "GET")):
-        response = requests.options(target.url + path, timeout=5)
+        response = requests.options(target.url + path, timeout=5, verify=target.verify)
         assert_json_error(response, 405, "method_not_allowed")
         assert allowed in response.headers["Allow"]
 

@@ -54,7 +54,7 @@ def test_login_fields_are_validated(target: Target) -> None:
         {"username": "alice", "password": None},
     ]:
         error = assert_json_error(
-            requests.post(url, json=body, timeout=10), 422, "validation_error"
+            requests.post(url, json=body, timeout=10, verify=target.verify), 422, "validation_error"
         )
         assert error["error"]["fields"]
 
@@ -76,11 +76,17 @@ def test_malformed_login_bodies(target: Target) -> None:
          "payload_too_large"),
     ]  # fmt: skip
     for data, headers, status, code in cases:
-        assert_json_error(requests.post(url, data=data, headers=headers, timeout=10), status, code)
+        assert_json_error(
+            requests.post(url, data=data, headers=headers, timeout=10, verify=target.verify),
+            status,
+            code,
+        )
 
 
 def test_multipart_login_is_refused(target: Target) -> None:
-    response = requests.post(target.url + "/login", files={"username": (None, "alice")}, timeout=10)
+    response = requests.post(
+        target.url + "/login", files={"username": (None, "alice")}, timeout=10, verify=target.verify
+    )
     assert_json_error(response, 415, "unsupported_media_type")
 
 
@@ -90,6 +96,7 @@ def test_json_with_charset_is_accepted(target: Target) -> None:
         data=b'{"username": "alice", "password": "alice-pass-123"}',
         headers={"Content-Type": "application/json; charset=utf-8"},
         timeout=10,
+        verify=target.verify,
     )
     assert response.status_code == 200
 
@@ -102,5 +109,7 @@ def test_garbage_credentials_are_401(target: Target) -> None:
         {"Cookie": "session=garbage; sessionid=garbage"},
         {"Cookie": "session=" + "A" * 43},
     ]:
-        response = requests.get(target.url + "/me", headers=headers, timeout=5)
+        response = requests.get(
+            target.url + "/me", headers=headers, timeout=5, verify=target.verify
+        )
         assert_json_error(response, 401, "unauthenticated")

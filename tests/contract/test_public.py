@@ -20,7 +20,7 @@ def assert_json_error(response: requests.Response, status: int, code: str) -> di
 
 
 def test_health_names_the_variant(target: Target) -> None:
-    response = requests.get(target.url + "/health", timeout=5)
+    response = requests.get(target.url + "/health", timeout=5, verify=target.verify)
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
@@ -29,7 +29,7 @@ def test_health_names_the_variant(target: Target) -> None:
 
 
 def test_products_lists_the_shared_catalogue(target: Target) -> None:
-    response = requests.get(target.url + "/products", timeout=5)
+    response = requests.get(target.url + "/products", timeout=5, verify=target.verify)
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -47,6 +47,6 @@ def test_wrong_method_is_a_json_405_with_allow(target: Target) -> None:
         ("GET", "/logout", "POST"),
         ("GET", "/cart/items", "POST"),
     ]:
-        response = requests.request(method, target.url + path, timeout=5)
+        response = requests.request(method, target.url + path, timeout=5, verify=target.verify)
         assert_json_error(response, 405, "method_not_allowed")
         assert allowed in {m.strip() for m in response.headers["Allow"].split(",")}

@@ -28,6 +28,7 @@ from authkit.audit.checks import (
     login,
     sessions,
     tokens,
+    transport,
     unstorable,
 )
 from authkit.audit.checks.base import (
@@ -44,7 +45,7 @@ from authkit.audit.checks.base import (
 )
 
 #: The report's concerns, in the order of its rows; each module registers its rows on import.
-CONCERNS = (sessions, tokens, csrf, login, input, headers, unstorable)
+CONCERNS = (sessions, tokens, csrf, login, input, headers, unstorable, transport)
 CHECKS.sort(key=lambda c: [m.__name__ for m in CONCERNS].index(c.run.__module__))
 
 __all__ = [

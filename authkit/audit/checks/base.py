@@ -131,7 +131,10 @@ def bearer_only(target: Target) -> Observation | None:
 
 def me_with(target: Target, token: str) -> requests.Response:
     return requests.get(
-        target.url + "/me", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
+        target.url + "/me",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=TIMEOUT,
+        verify=target.verify,
     )
 
 

@@ -132,6 +132,7 @@ def csrf_fetch_metadata(target: Target) -> Observation:
         json=dict(zip(("username", "password"), target.fresh_user(), strict=True)),
         headers=cross,
         timeout=TIMEOUT,
+        verify=target.verify,
     )
     statuses = f"write {write.status_code}, login {login.status_code}"
     if is_envelope(write, 403) and is_envelope(login, 403):
@@ -165,6 +166,7 @@ def cross_site_form(target: Target) -> Observation:
         cookies=client.http.cookies.get_dict(),
         headers={"Content-Type": "text/plain"},
         timeout=TIMEOUT,
+        verify=target.verify,
     )
     added = cart_items(client)
     return held_if(not added and response.status_code in (401, 403, 415), f"{response.status_code}")

@@ -7,11 +7,10 @@ talks raw sockets where the other rows use a client.
 from __future__ import annotations
 
 import contextlib
-import socket
-from urllib.parse import urlsplit
 
 import requests
 
+from authkit import tls
 from authkit.audit.checks.base import (
     FINDING,
     TIMEOUT,
@@ -27,8 +26,7 @@ from authkit.launcher import Target
 
 
 def _raw_exchange(target: Target, data: bytes) -> bytes:
-    parts = urlsplit(target.url)
-    with socket.create_connection((parts.hostname, parts.port or 80), timeout=TIMEOUT) as sock:
+    with tls.connect(target.url, target.verify, timeout=TIMEOUT) as sock:
         sock.sendall(data)
         chunks = []
         with contextlib.suppress(TimeoutError, ConnectionResetError):
@@ -71,10 +69,10 @@ def security_headers(target: Target) -> Observation:
 def error_envelope_app(target: Target) -> Observation:
     url = target.url
     responses = [
-        requests.get(url + "/no-such-thing", timeout=TIMEOUT),
-        requests.put(url + "/me", timeout=TIMEOUT),
-        requests.get(url + "/me", timeout=TIMEOUT),
-        requests.options(url + "/me", timeout=TIMEOUT),
+        requests.get(url + "/no-such-thing", timeout=TIMEOUT, verify=target.verify),
+        requests.put(url + "/me", timeout=TIMEOUT, verify=target.verify),
+        requests.get(url + "/me", timeout=TIMEOUT, verify=target.verify),
+        requests.options(url + "/me", timeout=TIMEOUT, verify=target.verify),
     ]
     ok = all(is_envelope(r, s) for r, s in zip(responses, (404, 405, 401, 405), strict=True))
     return held_if(ok, status_codes(*responses))
@@ -116,10 +114,14 @@ def no_stack_traces(target: Target) -> Observation:
             data=b"\x00\xff" * 50,
             headers={"Content-Type": "application/json"},
             timeout=TIMEOUT,
+            verify=target.verify,
         ),
-        requests.get(target.url + "/cart/items/%00", timeout=TIMEOUT),
+        requests.get(target.url + "/cart/items/%00", timeout=TIMEOUT, verify=target.verify),
         requests.get(
-            target.url + "/me", headers={"Authorization": "Bearer " + "a." * 500}, timeout=TIMEOUT
+            target.url + "/me",
+            headers={"Authorization": "Bearer " + "a." * 500},
+            timeout=TIMEOUT,
+            verify=target.verify,
         ),
     ]
     leaks = [
@@ -137,15 +139,23 @@ def no_stack_traces(target: Target) -> Observation:
     "Django ALLOWED_HOSTS; OWASP host header injection",
 )
 def unknown_host(target: Target) -> Observation:
-    known = requests.get(target.url + "/products", timeout=TIMEOUT)
+    known = requests.get(target.url + "/products", timeout=TIMEOUT, verify=target.verify)
     require(
         known.status_code == 200, f"GET /products with the server's own Host: {known.status_code}"
     )
     response = requests.get(
-        target.url + "/products", headers={"Host": "evil.example"}, timeout=TIMEOUT
+        target.url + "/products",
+        headers={"Host": "evil.example"},
+        timeout=TIMEOUT,
+        verify=target.verify,
     )
     # Also where the app answers 405 for the method: the Host is judged first.
-    login = requests.get(target.url + "/login", headers={"Host": "evil.example"}, timeout=TIMEOUT)
+    login = requests.get(
+        target.url + "/login",
+        headers={"Host": "evil.example"},
+        timeout=TIMEOUT,
+        verify=target.verify,
+    )
     ok = is_envelope(response, 400) and is_envelope(login, 400)
     return held_if(ok, f"{response.status_code}" if ok else status_codes(response, login))
 
@@ -157,7 +167,7 @@ def unknown_host(target: Target) -> Observation:
     "ASVS 5.0 16.5.2 (graceful degradation)",
 )
 def health(target: Target) -> Observation:
-    response = requests.get(target.url + "/health", timeout=TIMEOUT)
+    response = requests.get(target.url + "/health", timeout=TIMEOUT, verify=target.verify)
     if response.status_code == 503:
         # The audit's stores are up: a 503 says the server cannot reach them.
         return Observation(FINDING, "503: the server reports its store unreachable")

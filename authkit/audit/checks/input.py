@@ -181,11 +181,19 @@ def unknown_product(target: Target) -> Observation:
     "RFC 6585 5; OWASP RESTCS",
 )
 def oversized_header(target: Target) -> Observation:
-    plain = requests.get(target.url + "/products", timeout=TIMEOUT)
+    plain = requests.get(target.url + "/products", timeout=TIMEOUT, verify=target.verify)
     require(plain.status_code == 200, f"GET /products without the big header: {plain.status_code}")
-    header = requests.get(target.url + "/products", headers={"X-Big": "b" * 16000}, timeout=TIMEOUT)
+    header = requests.get(
+        target.url + "/products",
+        headers={"X-Big": "b" * 16000},
+        timeout=TIMEOUT,
+        verify=target.verify,
+    )
     cookie = requests.get(
-        target.url + "/me", headers={"Cookie": "c=" + "d" * 16000}, timeout=TIMEOUT
+        target.url + "/me",
+        headers={"Cookie": "c=" + "d" * 16000},
+        timeout=TIMEOUT,
+        verify=target.verify,
     )
     ok = all(400 <= r.status_code < 500 and is_envelope(r, r.status_code) for r in (header, cookie))
     return held_if(ok, status_codes(header, cookie))
@@ -198,7 +206,9 @@ def oversized_header(target: Target) -> Observation:
     "gunicorn deployment docs (buffering proxy); ASVS 5.0 13.1.3 (resource limits)",
 )
 def slow_clients(target: Target) -> Observation:
-    result = slow_client_probe(target.url, connections=50, probes=6, probe_timeout=3.0)
+    result = slow_client_probe(
+        target.url, target.verify, connections=50, probes=6, probe_timeout=3.0
+    )
     return held_if(
         result.held,
         f"{result.answered}/{result.probes} answered, median {result.delay_ratio:.1f}x "

@@ -82,6 +82,7 @@ def enumeration_timing(target: Target) -> Observation:
                     target.url + "/login",
                     json={"username": name, "password": "x"},
                     timeout=TIMEOUT,
+                    verify=target.verify,
                 )
                 elapsed = time.perf_counter() - started
                 if response.status_code != 401:
@@ -135,10 +136,20 @@ def throttle_brute_force(target: Target) -> Observation:
 )
 def login_bad_bodies(target: Target) -> Observation:
     url = target.url + "/login"
-    plain = requests.post(url, data="{}", headers={"Content-Type": "text/plain"}, timeout=TIMEOUT)
-    broken = requests.post(
-        url, data="{", headers={"Content-Type": "application/json"}, timeout=TIMEOUT
+    plain = requests.post(
+        url,
+        data="{}",
+        headers={"Content-Type": "text/plain"},
+        timeout=TIMEOUT,
+        verify=target.verify,
     )
-    missing = requests.post(url, json={"username": "alice"}, timeout=TIMEOUT)
+    broken = requests.post(
+        url,
+        data="{",
+        headers={"Content-Type": "application/json"},
+        timeout=TIMEOUT,
+        verify=target.verify,
+    )
+    missing = requests.post(url, json={"username": "alice"}, timeout=TIMEOUT, verify=target.verify)
     ok = is_envelope(plain, 415) and is_envelope(broken, 400) and is_envelope(missing, 422)
     return held_if(ok, status_codes(plain, broken, missing))

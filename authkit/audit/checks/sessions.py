@@ -128,7 +128,9 @@ def unissued_id(target: Target) -> Observation:
     fresh.http.cookies.set(name, planted)
     login = fresh.login(*target.fresh_user())
     require_login(login)
-    me = requests.get(target.url + "/me", cookies={name: planted}, timeout=TIMEOUT)
+    me = requests.get(
+        target.url + "/me", cookies={name: planted}, timeout=TIMEOUT, verify=target.verify
+    )
     ok = login.cookies.get(name) not in (None, planted) and is_envelope(me, 401)
     return held_if(ok, f"planted ID after login: {me.status_code}")
 
@@ -190,7 +192,9 @@ def credential_in_url(target: Target) -> Observation:
         name, value = client.session_cookie() or ("session", "")
         names.append(name)
     responses = [
-        requests.get(f"{target.url}/me", params={name: value}, timeout=TIMEOUT)
+        requests.get(
+            f"{target.url}/me", params={name: value}, timeout=TIMEOUT, verify=target.verify
+        )
         for name in dict.fromkeys(names)
     ]
     seen = ", ".join(sorted({str(r.status_code) for r in responses}))
@@ -223,7 +227,11 @@ def tampered_credential(target: Target) -> Observation:
             # An opaque ID has no spare bits: its last character counts like any other.
             bad_values.append(value[:-1] + ("A" if value[-1:] != "A" else "B"))
         for bad in bad_values:
-            responses.append(requests.get(target.url + "/me", cookies={name: bad}, timeout=TIMEOUT))
+            responses.append(
+                requests.get(
+                    target.url + "/me", cookies={name: bad}, timeout=TIMEOUT, verify=target.verify
+                )
+            )
     return held_if(all(is_envelope(r, 401) for r in responses), status_codes(*responses))
 
 

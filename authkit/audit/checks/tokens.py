@@ -311,7 +311,10 @@ def jwt_type_swap(target: Target) -> Observation:
     client, _ = _accepted_token(target)
     as_access = me_with(target, client.refresh_token or "")
     as_refresh = requests.post(
-        target.url + "/token/refresh", json={"refresh_token": client.access_token}, timeout=TIMEOUT
+        target.url + "/token/refresh",
+        json={"refresh_token": client.access_token},
+        timeout=TIMEOUT,
+        verify=target.verify,
     )
     # Each token still works in its own place: the 401s were about the swap.
     refreshed = client.refresh()
@@ -339,7 +342,10 @@ def refresh_reuse(target: Target) -> Observation:
     require(first.status_code == 200, f"the first refresh answered {first.status_code}")
     require(client.refresh_token != old, "the first refresh returned the same refresh token")
     replay = requests.post(
-        target.url + "/token/refresh", json={"refresh_token": old}, timeout=TIMEOUT
+        target.url + "/token/refresh",
+        json={"refresh_token": old},
+        timeout=TIMEOUT,
+        verify=target.verify,
     )
     current = client.refresh()
     if replay.status_code == 401 and current.status_code == 401:
@@ -365,6 +371,7 @@ def refresh_parallel(target: Target) -> Observation:
             target.url + "/token/refresh",
             json={"refresh_token": client.refresh_token},
             timeout=TIMEOUT,
+            verify=target.verify,
         ).status_code
 
     with ThreadPoolExecutor(4) as pool:

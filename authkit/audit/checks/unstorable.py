@@ -105,7 +105,12 @@ def bad_bytes_cookie_path(target: Target) -> Observation:
     for value in (b'"\\000abcdefghijkl"', b"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8", b"%00abcdefgh"):
         cookie = b"; ".join(name.encode() + b"=" + value for name in names)
         responses.append(
-            requests.get(target.url + "/me", headers={"Cookie": cookie}, timeout=TIMEOUT)
+            requests.get(
+                target.url + "/me",
+                headers={"Cookie": cookie},
+                timeout=TIMEOUT,
+                verify=target.verify,
+            )
         )
     cookies_ok = all(is_envelope(r, 401) for r in responses)
     paths = [client.delete(f"/cart/items/{quoted}") for quoted in ("%00", "%ED%A0%80", "%FF")]
