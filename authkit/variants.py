@@ -145,6 +145,19 @@ class Behaviour:
     back_after_logout: Literal["login_form"] | None = field(
         default=None, metadata=row("page: Back after logout", "browser_tests")
     )
+    #: What ``"remember": true`` at login changes: "cookie_lifetime" (the session cookie
+    #: gets a ``Max-Age``, the idle timeout capped at the absolute deadline, instead of
+    #: ending with the browser), or "page_token_storage" (the server answers the same; the
+    #: page keeps the tokens in localStorage instead of memory). Observed over HTTP.
+    remember_changes: Literal["cookie_lifetime", "page_token_storage"] | None = field(
+        default=None, metadata=row("login with remember changes", "contract_over_http")
+    )
+    #: Who is still logged in after closing Chromium and starting it again on the same
+    #: profile: "only_with_remember" (a browser-session cookie, or tokens in memory, die with
+    #: the browser; a persistent cookie, or tokens in localStorage, do not).
+    browser_restart_keeps_login: Literal["only_with_remember"] | None = field(
+        default=None, metadata=row("page: logged in after a browser restart", "browser_tests")
+    )
     # -- where the state lives (the seed's storage families) ----------------------------
     #: Where the session's state lives: in a server-side store behind an opaque ID
     #: ("server"), or inside the signed credential the client holds ("client": JWTs and
@@ -174,6 +187,8 @@ STYLE_DEFAULTS: dict[Style, dict[str, object]] = {
         "cross_site_write": "refused",
         "other_tab_after_logout": "refused",
         "back_after_logout": "login_form",
+        "remember_changes": "cookie_lifetime",
+        "browser_restart_keeps_login": "only_with_remember",
     },
     # Whether another tab's token is refused after logout depends on the revocation
     # design, so each bearer variant declares ``other_tab_after_logout``.
@@ -183,6 +198,8 @@ STYLE_DEFAULTS: dict[Style, dict[str, object]] = {
         "xss_reads_credential": "tokens_in_local_storage",
         "cross_site_write": "no_credential",
         "back_after_logout": "login_form",
+        "remember_changes": "page_token_storage",
+        "browser_restart_keeps_login": "only_with_remember",
     },
 }
 
