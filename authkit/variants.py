@@ -118,7 +118,8 @@ class Behaviour:
     )
     # -- in a browser, on the demo page at ``/`` (asserted by tests/browser).
     #: Whether the page is still logged in after a reload: "yes" (the cookie stays), or
-    #: "local_storage_only" (tokens in memory by default are gone; ``?storage=local`` keeps them).
+    #: "local_storage_only" (tokens in memory by default are gone; "remember me" keeps them in
+    #: localStorage, and ``?storage=local`` ticks it).
     page_reload_keeps_login: Literal["yes", "local_storage_only"] | None = field(
         default=None, metadata=row("page: logged in after reload", "browser_tests")
     )

@@ -16,7 +16,9 @@ defined here wins over the stock backend's methods:
   a second time, which would skip both points above; here each one runs its sync method in
   a thread (``asgiref``'s ``sync_to_async``, as Django's base does for its defaults);
 * **the sliding idle expiry**, written back under the engine's :meth:`locked` at most once
-  per slide step (the ``db`` engine has a cheaper way of its own).
+  per slide step (the ``db`` engine has a cheaper way of its own);
+* **the cookie's lifetime**: it ends with the browser unless the login asked to be
+  remembered (:meth:`mark_login`), then it lasts the capped expiry age.
 """
 
 from __future__ import annotations
