@@ -46,7 +46,6 @@ function saveTokens(body) {
     expiresAt: Date.now() + body.expires_in * 1000,
   };
   if (state.remember) localStorage.setItem(STORAGE_KEY, JSON.stringify(state.tokens));
-  else localStorage.removeItem(STORAGE_KEY);
   scheduleRefresh();
 }
 
@@ -250,6 +249,8 @@ async function login(event) {
   if (state.style === "session") state.csrf = result.data.csrf_token;
   else {
     state.remember = remember;
+    // A login not to be remembered replaces one that was: nothing of it stays on disk.
+    if (!remember) localStorage.removeItem(STORAGE_KEY);
     saveTokens(result.data);
   }
   describeMode();
