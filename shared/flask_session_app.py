@@ -198,7 +198,8 @@ def login() -> Response:
     _design().renew_id(session)
     session.clear()
     session.update({USER: username, CSRF: new_csrf_token(), STARTED_AT: time.time(), CART: {}})
-    session.permanent = remember  # a cookie that outlives the browser only when asked for
+    if remember:  # a cookie that outlives the browser only when asked for
+        session.permanent = True  # (not set otherwise: the key would grow every cookie)
     _design().logged_in(username, session)
     return jsonify(username=username, csrf_token=session[CSRF])
 

@@ -64,11 +64,13 @@ class ContractSession:
         """Start the absolute timeout now (call right after ``django.contrib.auth.login``),
         and choose the cookie's lifetime.
 
-        Without ``remember``, ``set_expiry(0)``: a browser-session cookie. With it, the
+        Without ``remember``, a browser-session cookie: what ``set_expiry(0)`` would ask for
+        each session, ``SESSION_EXPIRE_AT_BROWSER_CLOSE`` already does for all, and storing
+        the ``0`` would add bytes to every signed cookie and session row. With it, the
         cookie gets a ``Max-Age``: the idle age capped at the absolute deadline (see
         :meth:`get_expiry_age`), re-sent as the idle window slides
         (``django_sessions.middleware.SlidingSessionMiddleware``). The session's own expiry
-        is the same either way: ``set_expiry(seconds)`` would have done it, but the file
+        is the same either way: ``set_expiry(seconds)`` would have changed it, and the file
         engine then stops checking the idle age (it reads a number there as "that many
         seconds left", whatever the file's age), so the choice is a key of its own.
         """
@@ -77,8 +79,6 @@ class ContractSession:
         self[SLID_AT_KEY] = now  # type: ignore[index]
         if remember:
             self[REMEMBER_KEY] = True  # type: ignore[index]
-        else:
-            self.set_expiry(0)  # type: ignore[attr-defined]
 
     def get_expire_at_browser_close(self) -> bool:
         if self.get(REMEMBER_KEY):  # type: ignore[attr-defined]
