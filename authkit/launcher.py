@@ -67,6 +67,14 @@ class Target:
         number = next(self._users)
         return f"user{number:04d}", f"pw-{number:04d}"
 
+    def restart(self, env: dict[str, str | None]) -> None:
+        """Restart the server the kit started with ``env`` changed, keeping its stores and
+        its URL (see :meth:`authkit.server.VariantServer.restart`)."""
+        if self.server is None or self.variant is None:
+            raise UnknownTarget(f"{self.id}: only a server the kit started can be restarted")
+        self.server.restart(env)
+        self.jwt_key = _hs256_key(self.variant, self.server.env)
+
     def declaration(self, key: str) -> Any:
         """What the variant declares about ``key``; :class:`Undeclared` when it declares nothing."""
         if key not in self.declared:
@@ -110,9 +118,10 @@ class Launcher:
 
     Servers started with :meth:`target` share one set of stores, started on first use
     (PostgreSQL only once a target needs it), and are kept apart on them: each gets a Redis
-    database number and an SQLite file of its own, so no variant sees another's users,
-    sessions or login-throttle counters. :meth:`dedicated` serves one for a ``with`` block,
-    on stores of its own unless given: what a run that stops stores or restarts servers needs.
+    database number, a memcached key prefix and an SQLite file of its own, so no variant
+    sees another's users, sessions or login-throttle counters. :meth:`dedicated` serves one
+    for a ``with`` block, on stores of its own unless given: what a run that stops stores or
+    restarts servers needs.
     """
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
@@ -121,6 +130,7 @@ class Launcher:
         self.stores: Stores | None = None
         self._stack = contextlib.ExitStack()
         self._redis_targets = 0
+        self._memcached_targets = 0
 
     def __enter__(self) -> Launcher:
         return self
@@ -133,20 +143,25 @@ class Launcher:
         self._stack.close()
 
     @staticmethod
-    def private_stores(redis: bool = False, postgres: bool = False) -> Stores:
+    def private_stores(
+        redis: bool = False, postgres: bool = False, memcached: bool = False
+    ) -> Stores:
         """Stores of their own, never the ``REDIS_URL`` / ``DATABASE_URL`` a user gave:
         whoever stops or restarts them must own them. The caller closes them."""
-        return Stores.start(redis=redis, postgres=postgres, private=True)
+        return Stores.start(redis=redis, postgres=postgres, memcached=memcached, private=True)
 
-    def shared_stores(self, redis: bool = False, postgres: bool = False) -> Stores:
-        """The launcher's stores, with Redis and PostgreSQL started once somebody needs them
-        (or taken from ``REDIS_URL`` / ``DATABASE_URL``); closed by :meth:`close`."""
+    def shared_stores(
+        self, redis: bool = False, postgres: bool = False, memcached: bool = False
+    ) -> Stores:
+        """The launcher's stores, each started once somebody needs it (or taken from
+        ``REDIS_URL`` / ``MEMCACHED_URL`` / ``DATABASE_URL``); closed by :meth:`close`."""
         have = self.stores
         need_redis = redis and not (have and have.redis_url)
         need_postgres = postgres and not (have and have.database_url)
-        if have is not None and not (need_redis or need_postgres):
+        need_memcached = memcached and not (have and have.memcached_url)
+        if have is not None and not (need_redis or need_postgres or need_memcached):
             return have
-        started = Stores.start(redis=need_redis, postgres=need_postgres)
+        started = Stores.start(redis=need_redis, postgres=need_postgres, memcached=need_memcached)
         if have is None:
             self._stack.callback(started.close)
             self.stores = started
@@ -156,6 +171,8 @@ class Launcher:
             have.redis, have.redis_url = started.redis, started.redis_url
         if need_postgres:
             have.postgres, have.database_url = started.postgres, started.database_url
+        if need_memcached:
+            have.memcached, have.memcached_url = started.memcached, started.memcached_url
         return have
 
     def target(
@@ -169,11 +186,15 @@ class Launcher:
         shared stores; ``options`` go to :func:`authkit.server.serving` (workers, port,
         log_path, host, front)."""
         target_id, variant, database = _resolve(target, database)
-        stores = self.shared_stores(**_stores_for(variant, database))
+        stores = self.shared_stores(**stores_for(variant, database))
         env = dict(self.env)
         if variant.uses_redis:
             env["REDIS_URL"] = _redis_database(stores.redis_url, self._redis_targets)
             self._redis_targets += 1
+        if variant.uses_memcached:
+            # memcached has no databases: a key prefix of its own keeps each target apart.
+            env["MEMCACHED_KEY_PREFIX"] = f"t{self._memcached_targets}"
+            self._memcached_targets += 1
         if variant.store == "database" and database == "sqlite":
             env["SQLITE_PATH"] = str(stores.sqlite_path().with_name(f"{variant.name}.sqlite3"))
         env.update(extra_env or {})
@@ -195,7 +216,7 @@ class Launcher:
         target_id, variant, database = _resolve(target, database)
         with contextlib.ExitStack() as stack:
             if stores is None:
-                stores = stack.enter_context(self.private_stores(**_stores_for(variant, database)))
+                stores = stack.enter_context(self.private_stores(**stores_for(variant, database)))
             env = {**self.env, **(extra_env or {})}
             yield stack.enter_context(
                 self._serve(target_id, variant, database, stores, env, options)
@@ -269,11 +290,12 @@ def _resolve(target: str | Variant, database: str | None) -> tuple[str, Variant,
     return variant.name, variant, database
 
 
-def _stores_for(variant: Variant, database: str) -> dict[str, bool]:
+def stores_for(variant: Variant, database: str = "sqlite") -> dict[str, bool]:
     """The stores ``variant`` needs on ``database``: arguments of the stores' start."""
     return {
         "redis": variant.uses_redis,
         "postgres": variant.store == "database" and database == "postgres",
+        "memcached": variant.uses_memcached,
     }
 
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from authkit.launcher import Launcher, Target
+from authkit.launcher import Launcher, Target, stores_for
 from authkit.server import DEFAULT_WORKERS, Stores
 from authkit.services import REDIS_PERSISTENCE, ServiceError
 from authkit.variants import VARIANTS, get_variant
@@ -60,10 +60,7 @@ def serve(args: argparse.Namespace) -> int:
         try:
             # One server alone: on the stores as given (REDIS_URL, SQLITE_PATH, ...), not
             # kept apart from others the way the launcher's shared targets are.
-            stores = launcher.shared_stores(
-                redis=variant.uses_redis,
-                postgres=variant.store == "database" and args.database == "postgres",
-            )
+            stores = launcher.shared_stores(**stores_for(variant, args.database))
         except ServiceError as exc:
             print(f"authkit: {exc}", file=sys.stderr)
             return 2
@@ -93,6 +90,8 @@ def _wait(target: Target, stores: Stores, stopped: Callable[[], bool]) -> int:
         print(f"authkit: behind a private nginx; gunicorn on 127.0.0.1:{server.port}")
     if stores.redis:
         print(f"authkit: private Redis at {stores.redis_url}")
+    if stores.memcached:
+        print(f"authkit: private memcached at {stores.memcached_url}")
     if stores.postgres:
         print(f"authkit: private PostgreSQL at {stores.database_url}")
     while not stopped() and server.proc and server.proc.poll() is None:

@@ -24,6 +24,7 @@ import requests
 from authkit import reaper
 from authkit.front import PrivateNginx, default_front, front_settings
 from authkit.services import (
+    PrivateMemcached,
     PrivatePostgres,
     PrivateRedis,
     bracketed,
@@ -101,14 +102,23 @@ class Stores:
     database_url: str = ""
     redis: PrivateRedis | None = None
     postgres: PrivatePostgres | None = None
+    memcached_url: str = ""
+    memcached: PrivateMemcached | None = None
     sqlite_dir: Path | None = None
     #: One key per run, shared by every server on these stores: two instances must accept
     #: each other's sessions and tokens. ``SECRET_KEY`` from the environment wins.
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
 
     @classmethod
-    def start(cls, redis: bool = False, postgres: bool = False, private: bool = False) -> Stores:
-        """Start what is needed and not already given by ``REDIS_URL`` / ``DATABASE_URL``.
+    def start(
+        cls,
+        redis: bool = False,
+        postgres: bool = False,
+        private: bool = False,
+        memcached: bool = False,
+    ) -> Stores:
+        """Start what is needed and not already given by ``REDIS_URL`` / ``MEMCACHED_URL`` /
+        ``DATABASE_URL``.
 
         ``private=True`` ignores those variables: tests that kill and restart stores must
         own them, never stop a server somebody pointed the kit at.
@@ -117,11 +127,15 @@ class Stores:
         stores = cls(
             redis_url=environ.get("REDIS_URL", ""),
             database_url=environ.get("DATABASE_URL", ""),
+            memcached_url=environ.get("MEMCACHED_URL", ""),
         )
         try:
             if redis and not stores.redis_url:
                 stores.redis = PrivateRedis().start()
                 stores.redis_url = stores.redis.url
+            if memcached and not stores.memcached_url:
+                stores.memcached = PrivateMemcached().start()
+                stores.memcached_url = stores.memcached.url
             if postgres and not stores.database_url:
                 stores.postgres = PrivatePostgres().start()
                 stores.database_url = stores.postgres.url
@@ -147,7 +161,7 @@ class Stores:
         if self.sqlite_dir is not None:
             shutil.rmtree(self.sqlite_dir, ignore_errors=True)
             reaper.release_dir(self.sqlite_dir)
-        for server in (self.redis, self.postgres):
+        for server in (self.redis, self.memcached, self.postgres):
             if server is not None:
                 server.cleanup()
 
@@ -165,6 +179,8 @@ def variant_env(
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(project_root()), env.get("PYTHONPATH")]))
     if stores.redis_url:
         env["REDIS_URL"] = stores.redis_url
+    if stores.memcached_url:
+        env["MEMCACHED_URL"] = stores.memcached_url
     if variant.store == "database":
         if database == "postgres":
             env["DATABASE_URL"] = stores.database_url
@@ -248,9 +264,29 @@ class VariantServer:
             children = ""
         return [self.proc.pid, *(int(pid) for pid in children.split())]
 
+    def restart(
+        self, env: dict[str, str | None] | None = None, timeout: float = START_TIMEOUT_SECONDS
+    ) -> VariantServer:
+        """Stop gunicorn and start it again on the same port, with ``env`` changed (a
+        ``None`` value removes the variable): a new configuration (a rotated key) over the
+        same stores, behind the same front, as an operator's restart would be.
+
+        The variant's set-up is not run again: the stores keep their users and sessions.
+        """
+        self._stop_gunicorn()
+        for name, value in (env or {}).items():
+            if value is None:
+                self.env.pop(name, None)
+            else:
+                self.env[name] = value
+        return self.start(timeout)
+
     def stop(self) -> None:
         if self.front is not None:
             self.front.cleanup()
+        self._stop_gunicorn()
+
+    def _stop_gunicorn(self) -> None:
         if self.proc is None:
             return
         if self.proc.poll() is None:

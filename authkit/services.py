@@ -1,8 +1,10 @@
-"""Private Redis and PostgreSQL servers on free loopback ports, in a temporary directory.
+"""Private Redis, memcached and PostgreSQL servers on free loopback ports, in a temporary
+directory.
 
-The kit never touches the servers on the standard ports (6379, 5432): those may hold
+The kit never touches the servers on the standard ports (6379, 11211, 5432): those may hold
 somebody's data. Instead it starts its own, which the tests may kill and restart at will,
-and removes them afterwards. ``REDIS_URL`` / ``DATABASE_URL`` skip all of this.
+and removes them afterwards. ``REDIS_URL`` / ``MEMCACHED_URL`` / ``DATABASE_URL`` skip all
+of this.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from authkit import reaper
 
 REDIS_PACKAGE = "redis-server"
+MEMCACHED_PACKAGE = "memcached"
 POSTGRES_PACKAGE = "postgresql"
 
 
@@ -133,11 +136,15 @@ def _can_apt_install() -> bool:
 COST_TOOLS = {"valgrind": "valgrind", "strace": "strace", "cc": "gcc"}
 
 
-def ensure_binaries(redis: bool = False, postgres: bool = False, cost_tools: bool = False) -> None:
+def ensure_binaries(
+    redis: bool = False, postgres: bool = False, cost_tools: bool = False, memcached: bool = False
+) -> None:
     """Make sure the server binaries exist: apt-get them as root on Debian/Ubuntu, else explain."""
     wanted = []
     if redis and not find_binary("redis-server"):
         wanted.append(REDIS_PACKAGE)
+    if memcached and not find_binary("memcached"):
+        wanted.append(MEMCACHED_PACKAGE)
     if postgres and not (find_binary("initdb") and find_binary("postgres")):
         wanted.append(POSTGRES_PACKAGE)
     if cost_tools:
@@ -148,7 +155,8 @@ def ensure_binaries(redis: bool = False, postgres: bool = False, cost_tools: boo
         raise ServiceError(
             "authkit needs " + " and ".join(wanted) + ". Install them with your package manager "
             f"(Debian/Ubuntu: sudo apt-get install -y {' '.join(wanted)}; macOS: brew install "
-            "redis postgresql), or point REDIS_URL / DATABASE_URL at servers you run yourself."
+            "redis memcached postgresql), or point REDIS_URL / MEMCACHED_URL / DATABASE_URL at "
+            "servers you run yourself."
         )
     apt_install(wanted)
 
@@ -292,6 +300,41 @@ class PrivateRedis(PrivateServer):
             stdout=subprocess.DEVNULL,  # it logs to its logfile; an inherited pipe would
             stderr=subprocess.DEVNULL,  # keep `eval "$(authkit services up)"` waiting
         )
+        wait_for_port(self.port, proc=self.proc)
+        return self
+
+
+class PrivateMemcached(PrivateServer):
+    """A memcached of our own: memory only, so a restart (or a crash) starts it empty.
+
+    That is memcached's design, not a setting left out: it has no persistence to turn on,
+    which is what the restart-loss probe shows for the sessions kept in it. UDP is off
+    (``-U 0``: only TCP is used, and an open UDP port is an amplification risk), memory is
+    memcached's default 64 MB said out loud (``-m 64``: past it, it evicts), and as root
+    it must be told to stay root (``-u root``), since it refuses to run as root otherwise.
+    """
+
+    prefix = "authkit-memcached-"
+
+    @property
+    def url(self) -> str:
+        return f"memcached://127.0.0.1:{self.port}"
+
+    def start(self) -> PrivateMemcached:
+        ensure_binaries(memcached=True)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        argv = [
+            find_binary("memcached") or "memcached",
+            "-l", "127.0.0.1",
+            "-p", str(self.port),
+            "-U", "0",
+            "-m", "64",
+        ]  # fmt: skip
+        if os.geteuid() == 0:
+            argv += ["-u", "root"]
+        log = open(self.workdir / "memcached.log", "ab")  # noqa: SIM115 - owned by the child
+        self.proc = start_owned(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        log.close()
         wait_for_port(self.port, proc=self.proc)
         return self
 

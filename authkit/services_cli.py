@@ -30,8 +30,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "action",
         choices=["up", "down", "status", "check"],
-        help="check: make sure redis-server, PostgreSQL, nginx and authkit cost's tools "
-        "(valgrind, strace, cc) are installed (apt-get as root)",
+        help="check: make sure redis-server, memcached, PostgreSQL, nginx and authkit cost's "
+        "tools (valgrind, strace, cc) are installed (apt-get as root)",
     )
     parser.add_argument("--no-postgres", action="store_true", help="start Redis only")
     parser.set_defaults(handler=services)
@@ -75,7 +75,9 @@ def _stop_all(state: dict, timeout: float = 15) -> None:
 def services(args: argparse.Namespace) -> int:
     if args.action == "check":
         try:
-            ensure_binaries(redis=True, postgres=not args.no_postgres, cost_tools=True)
+            ensure_binaries(
+                redis=True, postgres=not args.no_postgres, cost_tools=True, memcached=True
+            )
             if default_front() == "nginx":
                 ensure_nginx()  # the buffering front every server starts behind
         except (ServiceError, OSError) as exc:

@@ -105,7 +105,8 @@ class Behaviour:
     #: Whether the cart is still there after logging out and back in.
     cart_survives_logout: bool = field(metadata=row("cart survives logout", "contract_over_http"))
     #: Whether a credential issued before a restart of the store still works after it
-    #: (the kit's private Redis keeps an append-only file, fsync before each reply).
+    #: (the kit's private Redis keeps an append-only file, fsync before each reply;
+    #: memcached keeps nothing).
     survives_store_restart: bool = field(metadata=row("survives store restart", "test_suite"))
     #: What ``GET /me`` answers while the store is down: 200 or 503 ``store_unavailable``.
     me_while_store_down: Literal["ok", "store_unavailable"] = field(
@@ -170,12 +171,73 @@ class Behaviour:
     #: atomic there), or the signed cookie itself ("credential": it travels with the client,
     #: grows the cookie, and two tabs writing at once lose one write).
     cart_in: Literal["store", "credential"] = field(metadata=row("cart kept in", "test_suite"))
-    #: What a restart of a Redis *without persistence* loses, as observed by
+    #: What keeps two concurrent cart writes of one session from losing one (asserted by
+    #: the contract's concurrent adds; each engine's lock by its focused tests):
+    #: "row_lock" (``SELECT ... FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE``), "add_lock" (a
+    #: lock key taken with the cache's atomic ``add``: Redis ``SET NX``, memcached ``add``),
+    #: "file_lock" (``flock``), "watch_transaction" (Redis ``WATCH``/``MULTI``, retried),
+    #: "atomic_script" (one Lua script per change), or "none" (the cart is in the cookie:
+    #: last write wins, see ``cart_in``).
+    cart_lock: Literal[
+        "row_lock", "add_lock", "file_lock", "watch_transaction", "atomic_script", "none"
+    ] = field(metadata=row("concurrent cart writes serialised by", "test_suite"))
+    #: What a restart of the store *without persistence* loses, as observed by
     #: ``tests/test_store_persistence.py`` (any of "sessions", "carts", "users",
-    #: "revocations"); empty for variants whose state is not in Redis.
+    #: "revocations"): a Redis run as a pure cache, or memcached, which has no persistence;
+    #: empty for variants whose state is in neither.
     lost_without_persistence: tuple[str, ...] = field(
-        default=(), metadata=row("a Redis restart without persistence loses", "test_suite")
+        default=(), metadata=row("a store restart without persistence loses", "test_suite")
     )
+
+
+Forgeries = tuple[Literal["login", "csrf", "revive"], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeyLeak:
+    """What the key the server signs with (``SECRET_KEY``; the JWT variants' HS256 secret)
+    buys an attacker who has nothing else, and what rotating it does.
+
+    Every value is found by requests against a server the kit started, which knows the key
+    (``authkit audit --leaked-key``); ``tests/test_leaked_key.py`` asserts each against
+    what is declared here.
+    """
+
+    #: ``module:Class`` building what the key signs, in the design's own credential format
+    #: and with the framework's own library (see :mod:`authkit.audit.forgers`).
+    forger: str
+    #: A credential made with the key alone is accepted as a user who never logged in.
+    forge_login_any_user: Literal["yes", "no"]
+    #: A CSRF token the key mints passes an unsafe request of a logged-in session
+    #: ("logged_in"), is only adopted as an anonymous visitor's token, which guards nothing
+    #: ("anonymous_only"), or the style sends none ("not_needed").
+    forge_csrf: Literal["logged_in", "anonymous_only", "not_needed"]
+    #: A captured credential shows the session's contents to anyone, key or not
+    #: ("without_key": it is signed, not encrypted), or is an opaque ID ("opaque").
+    read_session: Literal["without_key", "opaque"]
+    #: A logged-out credential, its contents signed afresh with the key, is accepted again.
+    revive_logged_out: Literal["yes", "no"]
+    # -- rotation: a new key with the old one as a fallback, then the fallback dropped ---------
+    #: Step 1 (new key, old as fallback): sessions from before the rotation still work.
+    kept_with_fallback: Literal["yes", "no"] = "yes"
+    #: Step 1: a second holder of the same credential (another client with a copy of the
+    #: cookie or tokens), asked right after the first one's request, is still logged in.
+    copy_kept_with_fallback: Literal["yes", "no"] = "yes"
+    #: Step 2 (fallback dropped): sessions from before that made no request during step 1.
+    kept_after_drop_idle: Literal["yes", "no"]
+    #: Step 2: sessions from before that were used during step 1 (bearer clients refreshed).
+    kept_after_drop_active: Literal["yes", "no"] = "yes"
+    #: Step 2: sessions started during step 1 (on the new key).
+    kept_after_drop_new: Literal["yes", "no"] = "yes"
+    #: What the old (leaked) key still forges during step 1, and after step 2.
+    old_key_forges_with_fallback: Forgeries = ()
+    old_key_forges_after_drop: Forgeries = ()
+    #: The same cells with the server on ``JWT_ALGORITHM=EdDSA`` and the leaked key its
+    #: private key (the rotation through ``JWT_PRIVATE_KEY`` / ``JWT_PREVIOUS_KEYS``);
+    #: ``None`` for a variant that signs with nothing but ``SECRET_KEY``.
+    eddsa: KeyLeak | None = None
+    #: Under EdDSA: what the published public key alone forges (RFC 8725 §2.1 confusion).
+    public_key_forges: Forgeries = ()
 
 
 #: What follows from the auth style alone: every variant of the style behaves so in a
@@ -232,6 +294,9 @@ class Variant:
     #: Whether it also needs Redis besides its ``store`` (django-cache: users in the
     #: database, sessions in Redis).
     redis_too: bool = False
+    #: Whether it also needs memcached besides its ``store`` (django-memcached: users in the
+    #: database, sessions in memcached).
+    memcached_too: bool = False
     #: Measured by a plain ``authkit compare`` / ``make compare`` (the ``main`` set); every
     #: variant is measured by ``authkit compare --variants all``.
     in_default_compare: bool = False
@@ -242,10 +307,16 @@ class Variant:
     #: Instructions over the baseline each endpoint should stay under (``authkit cost``
     #: reports whether it does), e.g. ``{"GET /me": 300_000}``; empty for no goal.
     cost_goal: dict[str, float] = field(default_factory=dict)
+    #: What a leaked signing key buys and what a rotation does (``None`` only for baselines).
+    key_leak: KeyLeak | None = None
 
     @property
     def uses_redis(self) -> bool:
         return self.store == "redis" or self.redis_too
+
+    @property
+    def uses_memcached(self) -> bool:
+        return self.memcached_too
 
     @property
     def is_baseline(self) -> bool:
@@ -312,6 +383,8 @@ def register_variant(variant: Variant) -> Variant:
         raise ValueError(f"{variant.name}: unknown style {variant.style!r}")
     if not variant.cost_parts:
         raise ValueError(f"{variant.name}: a variant declares its cost parts")
+    if variant.key_leak is None:
+        raise ValueError(f"{variant.name}: a variant declares what a leaked key buys (key_leak)")
     defaults = STYLE_DEFAULTS[variant.style]
     missing = {k: v for k, v in defaults.items() if getattr(variant.behaviour, k) is None}
     behaviour = replace(variant.behaviour, **missing)
@@ -372,6 +445,39 @@ register_framework(
 _COOKIE_JAR = "authkit.cost.parts.harness:cookie_jar"
 _DJANGO = "authkit.cost.parts.django_engines"
 _DJANGO_USER = f"{_DJANGO}:user_load"
+_FORGERS = "authkit.audit.forgers"
+#: Django's server-side engines: the session ID is random and the data is in the store,
+#: but Django signs the stored data and HMACs the user's password hash into the session
+#: with the key, so dropping the old key logs out every session not used in between.
+
+
+def _jwt_key_leak(revive_logged_out: Literal["yes", "no"], old_forges: Forgeries) -> KeyLeak:
+    """The JWT variants: HS256 keyed with ``SECRET_KEY``, and the same under EdDSA, where
+    the public key alone forges nothing (the key's own algorithm is the only one accepted)."""
+    hs256 = KeyLeak(
+        forger=f"{_FORGERS}:Jwt",
+        forge_login_any_user="yes",
+        forge_csrf="not_needed",
+        read_session="without_key",
+        revive_logged_out=revive_logged_out,
+        kept_after_drop_idle="no",
+        old_key_forges_with_fallback=old_forges,
+    )
+    return replace(hs256, eddsa=replace(hs256, forger=f"{_FORGERS}:JwtEdDSA"))
+
+
+_DJANGO_SERVER_SIDE_KEY_LEAK = KeyLeak(
+    forger=f"{_FORGERS}:DjangoServerSide",
+    forge_login_any_user="no",
+    forge_csrf="anonymous_only",
+    read_session="opaque",
+    revive_logged_out="no",
+    # A session whose auth hash only the fallback verifies gets a new session key on its
+    # next request (Django's get_user cycles it): the old key is deleted, and whoever else
+    # holds that cookie is logged out.
+    copy_kept_with_fallback="no",
+    kept_after_drop_idle="no",
+)
 
 register_variant(
     Variant(
@@ -392,7 +498,16 @@ register_variant(
             store_calls_per_read=1,
             session_state="server",
             cart_in="store",
+            cart_lock="watch_transaction",
             lost_without_persistence=("sessions", "carts", "users"),
+        ),
+        key_leak=KeyLeak(
+            forger=f"{_FORGERS}:FlaskSessions",
+            forge_login_any_user="no",
+            forge_csrf="anonymous_only",
+            read_session="opaque",
+            revive_logged_out="no",
+            kept_after_drop_idle="yes",  # Flask-Session 0.8 signs nothing with the key
         ),
         cost_parts=(_COOKIE_JAR, "authkit.cost.parts.flask_interfaces:server_side_session"),
         cost_goal={"GET /me": 0.3e6},
@@ -421,7 +536,9 @@ register_variant(
             store_calls_per_read=2,
             session_state="server",
             cart_in="store",
+            cart_lock="row_lock",
         ),
+        key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:db_session", _DJANGO_USER),
         cost_goal={"GET /me": 1.5e6},
     )
@@ -448,8 +565,10 @@ register_variant(
             other_tab_after_logout="accepted",
             session_state="client",
             cart_in="store",
+            cart_lock="atomic_script",
             lost_without_persistence=("carts", "users"),
         ),
+        key_leak=_jwt_key_leak(revive_logged_out="yes", old_forges=("login", "revive")),
         cost_parts=("authkit.cost.parts.tokens:token_verification",),
         cost_goal={"GET /me": 0.6e6},
     )
@@ -476,8 +595,12 @@ register_variant(
             other_tab_after_logout="refused",
             session_state="client",
             cart_in="store",
+            cart_lock="atomic_script",
             lost_without_persistence=("carts", "users", "revocations"),
         ),
+        # The logged-out family is on the denylist: re-signing it does not help, but a
+        # new family for the same user is a fresh login the denylist has never seen.
+        key_leak=_jwt_key_leak(revive_logged_out="no", old_forges=("login",)),
         cost_parts=(
             "authkit.cost.parts.tokens:token_verification",
             "authkit.cost.parts.tokens:revocation_lookup",
@@ -505,7 +628,17 @@ register_variant(
             store_calls_per_read=0,
             session_state="client",
             cart_in="credential",
+            cart_lock="none",
             lost_without_persistence=("users",),
+        ),
+        key_leak=KeyLeak(
+            forger=f"{_FORGERS}:FlaskCookie",
+            forge_login_any_user="yes",
+            forge_csrf="logged_in",
+            read_session="without_key",
+            revive_logged_out="yes",
+            kept_after_drop_idle="no",
+            old_key_forges_with_fallback=("login", "csrf", "revive"),
         ),
         cost_parts=(_COOKIE_JAR, "authkit.cost.parts.flask_interfaces:signed_cookie_session"),
     )
@@ -534,9 +667,43 @@ register_variant(
             store_calls_per_read=2,  # Redis GET (session) + user SELECT
             session_state="server",
             cart_in="store",
+            cart_lock="add_lock",
             lost_without_persistence=("sessions", "carts"),
         ),
+        key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:cache_session", _DJANGO_USER),
+    )
+)
+register_variant(
+    Variant(
+        name="django-memcached",
+        app="django_sessions.wsgi:application",
+        framework="django",
+        style="session",
+        store="database",
+        databases=("sqlite",),
+        memcached_too=True,
+        prepare="django_sessions.setup:prepare",
+        env={"DJANGO_SESSION_ENGINE": "cache", "DJANGO_CACHE": "memcached"},
+        design=(
+            "django.contrib.sessions with the cache engine on memcached (Django's "
+            "PyMemcacheCache): sessions in memory only, users in the database"
+        ),
+        behaviour=Behaviour(
+            revocation="immediate",
+            logout_all="immediate",
+            cart_survives_logout=False,
+            # memcached has no persistence: any restart logs everybody out.
+            survives_store_restart=False,
+            me_while_store_down="store_unavailable",
+            store_calls_per_read=2,  # memcached get (session) + user SELECT
+            session_state="server",
+            cart_in="store",
+            cart_lock="add_lock",
+            lost_without_persistence=("sessions", "carts"),
+        ),
+        key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
+        cost_parts=(_COOKIE_JAR, f"{_DJANGO}:memcached_session", _DJANGO_USER),
     )
 )
 register_variant(
@@ -563,7 +730,9 @@ register_variant(
             store_calls_per_read=2,  # Redis GET (session, warm) + user SELECT
             session_state="server",
             cart_in="store",
+            cart_lock="row_lock",
         ),
+        key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:cached_db_session", _DJANGO_USER),
     )
 )
@@ -592,7 +761,9 @@ register_variant(
             store_calls_per_read=1,
             session_state="server",
             cart_in="store",
+            cart_lock="file_lock",
         ),
+        key_leak=_DJANGO_SERVER_SIDE_KEY_LEAK,
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:file_session", _DJANGO_USER),
     )
 )
@@ -621,6 +792,19 @@ register_variant(
             store_calls_per_read=1,  # user SELECT
             session_state="client",
             cart_in="credential",
+            cart_lock="none",
+        ),
+        key_leak=KeyLeak(
+            forger=f"{_FORGERS}:DjangoSignedCookies",
+            # The session auth hash HMACs the user's password hash with the key: without
+            # the password hash the key signs nothing the server accepts as a user...
+            forge_login_any_user="no",
+            forge_csrf="anonymous_only",
+            read_session="without_key",
+            # ...but a captured cookie carries that hash, so the key re-signs it at will.
+            revive_logged_out="yes",
+            kept_after_drop_idle="no",
+            old_key_forges_with_fallback=("revive",),
         ),
         cost_parts=(_COOKIE_JAR, f"{_DJANGO}:signed_cookie_session", _DJANGO_USER),
     )

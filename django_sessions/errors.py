@@ -14,6 +14,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 
+from django_sessions.memcached import MemcachedUnavailable
 from shared.errors import (
     STORE_RETRY_AFTER_SECONDS,
     ApiError,
@@ -36,7 +37,12 @@ from shared.settings import MAX_BODY_BYTES
 #: request carried: a 400 (see :func:`server_error`). ``IntegrityError``, ``ProgrammingError``
 #: and ``InternalError`` are refusals of what the code asked, which no input of this API
 #: can cause: bugs, answered 500 and logged with their traceback.
-STORE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, *REDIS_ERRORS)
+STORE_ERRORS: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    *REDIS_ERRORS,
+    MemcachedUnavailable,
+)
 
 
 def error_response(error: ApiError) -> JsonResponse:

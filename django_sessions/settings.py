@@ -19,6 +19,7 @@ ENV = Settings.from_env()
 BASE_DIR = Path(__file__).resolve().parent
 
 SECRET_KEY = ENV.secret_key
+SECRET_KEY_FALLBACKS = list(ENV.secret_key_fallbacks)
 DEBUG = False
 ALLOWED_HOSTS = list(ENV.allowed_hosts)
 
@@ -125,7 +126,13 @@ _engine = os.environ.get("DJANGO_SESSION_ENGINE") or "db"
 if _engine not in SESSION_ENGINES:
     raise SettingsError(f"DJANGO_SESSION_ENGINE must be one of {', '.join(SESSION_ENGINES)}")
 SESSION_ENGINE = SESSION_ENGINES[_engine]
-if _engine in ("cache", "cached_db"):
+#: Which cache the cache engines keep sessions in: Redis (Django's ``RedisCache``, the
+#: default) or memcached (``PyMemcacheCache`` as :mod:`django_sessions.memcached` adapts it).
+DJANGO_CACHES = ("redis", "memcached")
+_cache = os.environ.get("DJANGO_CACHE") or "redis"
+if _cache not in DJANGO_CACHES:
+    raise SettingsError(f"DJANGO_CACHE must be one of {', '.join(DJANGO_CACHES)}")
+if _engine in ("cache", "cached_db") and _cache == "redis":
     # Django's built-in Redis cache backend, with the kit's fail-fast socket timeouts.
     CACHES = {
         "default": {
@@ -135,6 +142,18 @@ if _engine in ("cache", "cached_db"):
                 "socket_timeout": ENV.store_timeout_seconds,
                 "socket_connect_timeout": ENV.store_timeout_seconds,
             },
+        }
+    }
+if _engine in ("cache", "cached_db") and _cache == "memcached":
+    from django_sessions.memcached import client_options
+
+    CACHES = {
+        "default": {
+            "BACKEND": "django_sessions.memcached.TimelyMemcache",
+            "LOCATION": ENV.require_memcached_url().removeprefix("memcached://").rstrip("/"),
+            # memcached has no databases: the launcher keeps its targets apart by prefix.
+            "KEY_PREFIX": os.environ.get("MEMCACHED_KEY_PREFIX", ""),
+            "OPTIONS": client_options(ENV.store_timeout_seconds),
         }
     }
 if _engine == "file":

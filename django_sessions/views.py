@@ -73,7 +73,9 @@ def csrf(request: HttpRequest) -> JsonResponse:
     if request.user.is_authenticated:
         return JsonResponse({"csrf_token": session_csrf_token(request)})
     visitor = anonymous_csrf.anonymous_id(
-        settings.SECRET_KEY, request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        settings.SECRET_KEY,
+        request.COOKIES.get(settings.SESSION_COOKIE_NAME),
+        settings.SECRET_KEY_FALLBACKS,
     )
     response = JsonResponse({"csrf_token": anonymous_csrf.token_for(settings.SECRET_KEY, visitor)})
     response.set_cookie(

@@ -100,7 +100,8 @@ class SlidingRedisSessionInterface(RememberedCookieLifetime, RedisSessionInterfa
         ``GET /csrf`` would let anyone fill Redis (see :mod:`shared.anonymous_csrf`)."""
         secret = app.secret_key
         name = self.get_cookie_name(app)
-        visitor = anonymous_csrf.anonymous_id(secret, request.cookies.get(name))
+        fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or ()
+        visitor = anonymous_csrf.anonymous_id(secret, request.cookies.get(name), fallbacks)
         response = jsonify(csrf_token=anonymous_csrf.token_for(secret, visitor))
         response.set_cookie(
             name,

@@ -45,7 +45,7 @@ class JwtConfig:
         return cls(
             shared=shared,
             mode=mode,  # type: ignore[arg-type]  # checked just above
-            keys=key_set_from_env(shared.secret_key),
+            keys=key_set_from_env(shared.secret_key, fallbacks=shared.secret_key_fallbacks),
             issuer=os.environ.get("JWT_ISSUER", "") or "authkit",
             audience=os.environ.get("JWT_AUDIENCE", "") or "authkit-api",
         )

@@ -16,6 +16,8 @@ Settings:
 * ``JWT_PREVIOUS_KEYS``: a JSON array of strings, each an old key still accepted for
   verification: an Ed25519 key (PEM text or a path to a PEM file; public or private) or,
   for anything else, an old HS256 secret (at least 32 bytes).
+* ``SECRET_KEY_FALLBACKS`` (shared by every variant): under HS256, each old ``SECRET_KEY``
+  also verifies, so one rotation procedure serves all variants.
 """
 
 from __future__ import annotations
@@ -141,8 +143,17 @@ def previous_keys_from_env(value: str) -> list[Key]:
     return [ed25519_key(e) if _looks_like_pem_key(e) else hmac_key(e) for e in entries]
 
 
-def key_set_from_env(secret_key: str, env: Mapping[str, str] | None = None) -> KeySet:
-    """The key set configured by ``JWT_ALGORITHM``, ``JWT_PRIVATE_KEY``, ``JWT_PREVIOUS_KEYS``."""
+def key_set_from_env(
+    secret_key: str,
+    env: Mapping[str, str] | None = None,
+    fallbacks: Iterable[str] = (),
+) -> KeySet:
+    """The key set configured by ``JWT_ALGORITHM``, ``JWT_PRIVATE_KEY``, ``JWT_PREVIOUS_KEYS``.
+
+    ``fallbacks`` (``SECRET_KEY_FALLBACKS``) are old ``SECRET_KEY`` values; under HS256 each
+    verifies like an HS256 entry of ``JWT_PREVIOUS_KEYS``, so rotating ``SECRET_KEY`` the
+    way every variant rotates it keeps the tokens it signed valid until they expire.
+    """
     env = os.environ if env is None else env
     algorithm = env.get("JWT_ALGORITHM", "") or HS256
     if algorithm == HS256:
@@ -156,4 +167,7 @@ def key_set_from_env(secret_key: str, env: Mapping[str, str] | None = None) -> K
         raise SettingsError(
             f"JWT_ALGORITHM must be one of {SUPPORTED_ALGORITHMS}, not {algorithm!r}"
         )
-    return KeySet.of(current, previous_keys_from_env(env.get("JWT_PREVIOUS_KEYS", "")))
+    previous = previous_keys_from_env(env.get("JWT_PREVIOUS_KEYS", ""))
+    if algorithm == HS256:
+        previous += [hmac_key(fallback) for fallback in fallbacks]
+    return KeySet.of(current, previous)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 
 #: Anonymous IDs look like ``anon`` + 32 hex digits of randomness + 16 of signature:
 #: lowercase letters and digits only, a valid session-cookie value for both frameworks.
@@ -32,19 +33,30 @@ def _mac(secret_key: str, purpose: str, nonce: str) -> str:
     return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def is_anonymous_id(secret_key: str, value: str | None) -> bool:
-    """True for an anonymous ID this server issued (right prefix, length and signature)."""
+def _signed_nonce(secret_key: str, value: str | None) -> str | None:
+    """The nonce of ``value`` if it is an anonymous ID signed with ``secret_key``."""
     if not value or not value.startswith(PREFIX) or len(value) != len(PREFIX) + 48:
-        return False
+        return None
     nonce, mac = value[len(PREFIX) : -_MAC_HEX], value[-_MAC_HEX:]
-    return hmac.compare_digest(mac, _mac(secret_key, "id", nonce)[:_MAC_HEX])
+    return nonce if hmac.compare_digest(mac, _mac(secret_key, "id", nonce)[:_MAC_HEX]) else None
 
 
-def anonymous_id(secret_key: str, presented: str | None) -> str:
-    """The visitor's anonymous ID: the one presented if this server issued it, else a new one."""
-    if presented and is_anonymous_id(secret_key, presented):
+def is_anonymous_id(secret_key: str, value: str | None, fallbacks: Iterable[str] = ()) -> bool:
+    """True for an anonymous ID this server issued (right prefix, length and signature),
+    signed with the current key or one of its ``SECRET_KEY_FALLBACKS``."""
+    return any(_signed_nonce(key, value) for key in (secret_key, *fallbacks))
+
+
+def anonymous_id(secret_key: str, presented: str | None, fallbacks: Iterable[str] = ()) -> str:
+    """The visitor's anonymous ID: the one presented if this server issued it, else a new one.
+
+    An ID signed with a fallback key (a rotation in progress) keeps its nonce and is signed
+    again with the current key, so it outlives the fallback like the sessions do.
+    """
+    if presented and _signed_nonce(secret_key, presented):
         return presented
-    nonce = secrets.token_hex(_NONCE_HEX // 2)
+    nonce = next(filter(None, (_signed_nonce(key, presented) for key in fallbacks)), None)
+    nonce = nonce or secrets.token_hex(_NONCE_HEX // 2)
     return PREFIX + nonce + _mac(secret_key, "id", nonce)[:_MAC_HEX]
 
 

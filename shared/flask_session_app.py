@@ -119,6 +119,8 @@ def create_app(
     app = Flask(import_name)
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        # Flask 3.1: old keys that still verify the session cookie (never sign it).
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
         # The cookie: host-only (no Domain), Path=/, HttpOnly, SameSite=Lax, and with
         # COOKIE_SECURE=1 also Secure under the __Host- prefix, which browsers only accept
         # from HTTPS with Path=/ and no Domain (OWASP Session Management Cheat Sheet).

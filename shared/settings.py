@@ -6,6 +6,7 @@ same thing whichever X is. Unsafe values are refused at start-up rather than dis
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import warnings
@@ -97,6 +98,35 @@ def secret_key_from_env() -> str:
     return key
 
 
+def secret_key_fallbacks_from_env() -> tuple[str, ...]:
+    """``SECRET_KEY_FALLBACKS``: old keys still accepted while a new ``SECRET_KEY`` signs.
+
+    A JSON array of strings or a comma-separated list, each 32+ bytes like ``SECRET_KEY``.
+    Every variant hands them to its own framework's rotation setting (Flask 3.1's and
+    Django's ``SECRET_KEY_FALLBACKS``, the JWT variants' verifying keys), so a rotation is
+    one change of environment whichever variant runs.
+    """
+    raw = os.environ.get("SECRET_KEY_FALLBACKS", "").strip()
+    if not raw:
+        return ()
+    if raw.startswith("["):
+        try:
+            entries = json.loads(raw)
+        except ValueError as exc:
+            raise SettingsError("SECRET_KEY_FALLBACKS is not a valid JSON array") from exc
+        if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+            raise SettingsError("SECRET_KEY_FALLBACKS must be a JSON array of strings")
+    else:
+        entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    for number, entry in enumerate(entries, start=1):
+        if len(entry.encode()) < MIN_SECRET_KEY_BYTES:
+            raise SettingsError(
+                f"SECRET_KEY_FALLBACKS entry {number} is {len(entry.encode())} bytes; "
+                f"at least {MIN_SECRET_KEY_BYTES} are required."
+            )
+    return tuple(entries)
+
+
 @dataclass(frozen=True)
 class Settings:
     secret_key: str
@@ -115,6 +145,10 @@ class Settings:
     #: The largest ``Set-Cookie`` a design that keeps the cart in the cookie may send;
     #: a change past it answers 422 ``cookie_too_large``.
     cookie_max_bytes: int = DEFAULT_COOKIE_MAX_BYTES
+    #: Old keys that still verify (never sign) during a rotation: ``SECRET_KEY_FALLBACKS``.
+    secret_key_fallbacks: tuple[str, ...] = ()
+    #: ``memcached://host:port`` for the variants that keep sessions in memcached.
+    memcached_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -131,6 +165,8 @@ class Settings:
             allowed_hosts=tuple(allowed_hosts_from_env()),
             variant=os.environ.get("AUTHKIT_VARIANT", ""),
             cookie_max_bytes=_int("COOKIE_MAX_BYTES", DEFAULT_COOKIE_MAX_BYTES),
+            secret_key_fallbacks=secret_key_fallbacks_from_env(),
+            memcached_url=os.environ.get("MEMCACHED_URL", ""),
         )
 
     def require_redis_url(self) -> str:
@@ -140,3 +176,11 @@ class Settings:
                 "private Redis, or point REDIS_URL at your own."
             )
         return self.redis_url
+
+    def require_memcached_url(self) -> str:
+        if not self.memcached_url:
+            raise SettingsError(
+                "MEMCACHED_URL is not set. Run the variant with `authkit serve`, which starts "
+                "a private memcached, or point MEMCACHED_URL at your own."
+            )
+        return self.memcached_url

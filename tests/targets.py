@@ -81,7 +81,7 @@ def csrf_required(target_id: str) -> bool:
 def stoppable_store(target_id: str) -> bool:
     """Targets whose store is a server that can go down (not an SQLite file)."""
     variant, database = parse_target_id(target_id)
-    return variant.uses_redis or database == "postgres"
+    return variant.uses_redis or variant.uses_memcached or database == "postgres"
 
 
 def require(target: Target, **declared: Any) -> None:

@@ -29,18 +29,18 @@ from authkit.server import project_root
 #: How long the killed tree may take to disappear: the watcher's SIGKILLs are immediate;
 #: the bound only keeps a broken reaper from hanging the suite.
 GONE_WITHIN_SECONDS = 30
-#: Starting Redis, PostgreSQL (initdb), gunicorn and nginx on a busy shared machine.
+#: Starting Redis, memcached, PostgreSQL (initdb), gunicorn and nginx on a busy machine.
 READY_WITHIN_SECONDS = 240
 
-#: The child: every kind of server the kit starts (Redis, PostgreSQL, gunicorn behind
-#: nginx, an SQLite directory), then it reports ready and waits to be killed.
+#: The child: every kind of server the kit starts (Redis, memcached, PostgreSQL, gunicorn
+#: behind nginx, an SQLite directory), then it reports ready and waits to be killed.
 CHILD = textwrap.dedent(
     """
     import sys, time
     from authkit.server import Stores, serving
     from authkit.variants import VARIANTS
 
-    stores = Stores.start(redis=True, postgres=True, private=True)
+    stores = Stores.start(redis=True, postgres=True, memcached=True, private=True)
     stores.sqlite_path()
     with serving(VARIANTS["flask-sessions"], stores, front="nginx") as server:
         print("ready", server.url, flush=True)
@@ -48,7 +48,7 @@ CHILD = textwrap.dedent(
     """
 )
 
-SERVER_NAMES = ("redis-server", "postgres", "gunicorn", "nginx")
+SERVER_NAMES = ("redis-server", "memcached", "postgres", "gunicorn", "nginx")
 
 
 @pytest.fixture
@@ -120,7 +120,9 @@ def test_servers_and_directories_die_with_a_parent_killed_by_sigkill(scratch: Pa
         for name in SERVER_NAMES:
             assert name in names, f"no {name} below the child: {names}"
         made = sorted(p.name for p in scratch.iterdir())
-        for prefix in ("authkit-redis-", "authkit-pg-", "authkit-nginx-", "authkit-sqlite-"):
+        prefixes = ("authkit-redis-", "authkit-memcached-", "authkit-pg-", "authkit-nginx-",
+                    "authkit-sqlite-")  # fmt: skip
+        for prefix in prefixes:
             assert any(m.startswith(prefix) for m in made), f"no {prefix}* in {made}"
 
         child.send_signal(signal.SIGKILL)  # what a CI timeout does: no clean-up code runs

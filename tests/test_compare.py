@@ -41,7 +41,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("compare")
     options = CompareOptions(
         # The default set (the registry's in_default_compare): ``--variants all`` verifies
-        # nine variants against the contract first, which CI cannot afford twice; the
+        # every variant against the contract first, which CI cannot afford twice; the
         # contract suite already runs against every variant.
         variants=None,
         scenarios=["steady", "read", "revocation"],

@@ -104,6 +104,8 @@ def test_each_engine_is_measured_against_its_own_store(every_variant: dict) -> N
     for name in ("django-cache", "django-cached-db"):
         assert "Redis client: one GET" in labels(name), name
         assert "SQL beneath the session load" not in labels(name), name
+    assert "memcached client: one get" in labels("django-memcached")
+    assert "Redis client: one GET" not in labels("django-memcached")
     assert "file read: the session's file" in labels("django-file")
     assert any("signature check" in label for label in labels("django-signed-cookies"))
     assert "Flask-Session open_session + save_session" in labels("flask-sessions")
@@ -111,6 +113,16 @@ def test_each_engine_is_measured_against_its_own_store(every_variant: dict) -> N
     assert "Redis client: one GETEX" not in labels("flask-cookie")
     assert "Redis client: one MGET" in labels("jwt-denylist")
     assert "Redis client: one MGET" not in labels("jwt-stateless")
+
+
+def test_memcached_calls_are_counted_as_store_calls(every_variant: dict) -> None:
+    """The memcached half of django-memcached's declared store calls per read (the other
+    is the user SELECT), as the cost runner's store counter sees them."""
+    name = "django-memcached"
+    store = every_variant["targets"][name]["endpoints"]["GET /me"]["store"]
+    assert store["memcached_commands"] == {"get": 1.0}, store
+    assert store["redis_commands"] == {}, store
+    assert store["total"] == VARIANTS[name].behaviour.store_calls_per_read, store
 
 
 def test_a_misdeclared_variant_fails_alone(every_variant: dict) -> None:

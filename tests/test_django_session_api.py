@@ -30,16 +30,19 @@ from authkit.launcher import Launcher
 from authkit.server import Stores, prepare, project_root, variant_env
 from authkit.variants import get_variant
 
-#: The registry's Django variants by the engine they run.
+#: The registry's Django variants by the engine they run (the cache engine on each cache).
 ENGINES = {
     "db": "django-sessions",
     "cache": "django-cache",
+    "cache-memcached": "django-memcached",
     "cached_db": "django-cached-db",
     "file": "django-file",
     "signed_cookies": "django-signed-cookies",
 }
 #: Engines with a store to lose (a signed cookie has none).
-STORED = ["db", "cache", "cached_db", "file"]
+STORED = ["db", "cache", "cache-memcached", "cached_db", "file"]
+#: Engines whose store is a server that can be unreachable.
+SERVED = ["db", "cache", "cache-memcached", "cached_db"]
 #: Long idle, short absolute timeout: the cap is what decides the expiry.
 TIMEOUTS = {"SESSION_IDLE_SECONDS": "3600", "SESSION_ABSOLUTE_SECONDS": "600"}
 
@@ -203,7 +206,7 @@ def _run_child(function: str, env: dict[str, str]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def stores() -> Iterator[Stores]:
-    with Launcher.private_stores(redis=True) as started:
+    with Launcher.private_stores(redis=True, memcached=True) as started:
         yield started
 
 
@@ -231,12 +234,14 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """What each stored engine's API did while its store was unreachable.
 
     The database is a SQLite file in a directory that does not exist (SQLite cannot open
-    it); Redis is a loopback port nothing listens on (each connection is refused).
+    it); Redis and memcached are a loopback port nothing listens on (each connection is
+    refused).
     """
     with Stores() as unreachable:
         unreachable.redis_url = "redis://127.0.0.1:1/0"
+        unreachable.memcached_url = "memcached://127.0.0.1:1"
         results = {}
-        for engine in ("db", "cache", "cached_db"):
+        for engine in SERVED:
             missing = Path(tmp_path_factory.mktemp(engine)) / "missing" / "sessions.sqlite3"
             env = variant_env(
                 get_variant(ENGINES[engine]), unreachable, extra={"SQLITE_PATH": str(missing)}
@@ -289,7 +294,7 @@ def test_async_create_exists_delete(observed: dict[str, Any], engine: str) -> No
     assert seen["aexists_created"] and not seen["aexists_deleted"], seen
 
 
-@pytest.mark.parametrize("engine", ["db", "cache", "cached_db"])
+@pytest.mark.parametrize("engine", SERVED)
 def test_the_async_api_reports_a_store_outage_like_the_sync_api(
     outage: dict[str, Any], engine: str
 ) -> None:

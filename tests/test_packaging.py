@@ -66,15 +66,22 @@ def test_compose_variants_depend_only_on_their_store() -> None:
         if not variant:
             continue
         uses_redis = VARIANTS[variant].uses_redis
+        uses_memcached = VARIANTS[variant].uses_memcached
         postgres = "--database" in service["command"] and "postgres" in service["command"]
-        wanted = ({"redis"} if uses_redis else set()) | ({"postgres"} if postgres else set())
-        stores = set(service.get("depends_on", {})) & {"redis", "postgres"}
-        assert stores == wanted, f"{name} depends on {stores}, uses {wanted or 'neither'}"
+        used = {"redis": uses_redis, "postgres": postgres, "memcached": uses_memcached}
+        wanted = {store for store, uses in used.items() if uses}
+        stores = set(service.get("depends_on", {})) & set(used)
+        assert stores == wanted, f"{name} depends on {stores}, uses {wanted or 'none'}"
         env = service["environment"]
         assert ("REDIS_URL" in env) == uses_redis, name
         assert ("DATABASE_URL" in env) == postgres, name
+        assert ("MEMCACHED_URL" in env) == uses_memcached, name
         if uses_redis:
             assert env["REDIS_URL"].startswith("redis://redis:6379/")
+        if uses_memcached:
+            assert env["MEMCACHED_URL"] == "memcached://memcached:11211"
+            # Only its profile starts memcached: the default `up` never needs its image.
+            assert set(service["profiles"]) <= set(services["memcached"]["profiles"]), name
     # Each Redis variant its own database; a second instance shares its first one's.
     databases: dict[str, str] = {}
     for service in services.values():
@@ -90,13 +97,20 @@ def test_compose_redis_matches_the_private_redis() -> None:
     assert "--appendonly yes" in command and "--appendfsync always" in command
 
 
+def test_compose_memcached_matches_the_private_memcached() -> None:
+    """UDP off, as :class:`authkit.services.PrivateMemcached` runs it."""
+    command = compose()["services"]["memcached"]["command"]
+    assert command[0] == "memcached" and "-U 0" in " ".join(command)
+
+
 def test_images_come_from_pinned_variables() -> None:
     """Every image is ${VAR:-official:pinned}, so a stand-in can take its name; the
     Dockerfile's base image default and the compose file's agree."""
     text = (ROOT / "docker-compose.yml").read_text()
     defaults = dict(re.findall(r"\$\{([A-Z_]+_IMAGE):-([^}]+)\}", text))
-    assert {"PYTHON_IMAGE", "REDIS_IMAGE", "POSTGRES_IMAGE", "NGINX_IMAGE"} <= set(defaults)
-    for var in ("PYTHON_IMAGE", "REDIS_IMAGE", "POSTGRES_IMAGE", "NGINX_IMAGE"):
+    pinned = ("PYTHON_IMAGE", "REDIS_IMAGE", "POSTGRES_IMAGE", "NGINX_IMAGE", "MEMCACHED_IMAGE")
+    assert set(pinned) <= set(defaults)
+    for var in pinned:
         assert re.search(r":\d+\.\d+", defaults[var]), f"{var} is not pinned: {defaults[var]}"
     for name, service in compose()["services"].items():
         if "image" in service:

@@ -216,3 +216,11 @@ def test_a_variant_on_an_unregistered_framework_is_refused() -> None:
             )
         )
     assert "nowhere" not in VARIANTS
+
+
+def test_only_a_cart_in_the_credential_goes_without_a_lock() -> None:
+    """``cart_lock`` and ``cart_in`` agree: a cart in a store is written under a lock (the
+    contract's concurrent adds then all count); only a cart in the cookie has none."""
+    for name, variant in VARIANTS.items():
+        behaviour = variant.behaviour
+        assert (behaviour.cart_lock == "none") == (behaviour.cart_in == "credential"), name

@@ -7,6 +7,6 @@ revocation windows), :mod:`.verification` (the contract check before measuring),
 :mod:`.runner` (the options, and the run wiring the parts: :mod:`.plan` the steps and
 their estimates, :mod:`.rounds` serving and measuring, :mod:`.probing` the probe of each
 variant, :mod:`.extras` cost and audit, :mod:`.document` the results), :mod:`.results`
-(the versioned ``results.json``), :mod:`.restart_loss` (what a Redis restart loses),
+(the versioned ``results.json``), :mod:`.restart_loss` (what a cache restart loses),
 :mod:`.aggregate`, :mod:`.charts`, :mod:`.render` (summary.md, report.html, the table).
 """

@@ -116,12 +116,14 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def read_calls(target: TargetStatus, endpoint: str = "GET /me") -> dict[str, float] | None:
-    """Storage calls of one endpoint from the probe, by kind (``redis:getex``, ``sql:select``)."""
+    """Storage calls of one endpoint from the probe, by kind (``redis:getex``,
+    ``memcached:get``, ``sql:select``)."""
     probe = target.probe or {}
     row = probe.get("storage_calls", {}).get(endpoint)
     if row is None:
         return None
     calls = {f"redis:{k}": v for k, v in row.get("redis", {}).items()}
+    calls.update({f"memcached:{k}": v for k, v in row.get("memcached", {}).items()})
     calls.update({f"sql:{k}": v for k, v in row.get("sql", {}).items()})
     return calls
 

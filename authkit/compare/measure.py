@@ -96,6 +96,39 @@ def redis_commandstats(url: str) -> dict[str, int]:
     return calls
 
 
+def memcached_stats(url: str) -> dict[str, int]:
+    """memcached's ``stats`` so far (``memcached://host:port``), as integers."""
+    from pymemcache.client.base import Client
+
+    host, _, port = url.removeprefix("memcached://").rstrip("/").rpartition(":")
+    client = Client((host, int(port)), connect_timeout=2, timeout=2)
+    try:
+        stats = client.stats()
+    finally:
+        client.close()
+    return {
+        (k.decode() if isinstance(k, bytes) else k): int(v)
+        for k, v in stats.items()
+        if isinstance(v, int | float)
+    }
+
+
+def memcached_commandstats(url: str) -> dict[str, int]:
+    """Calls per memcached command so far, named like Redis's (``get``, ``set``, ...).
+
+    ``stats`` counts commands, not keys' outcomes: ``cmd_set`` includes every ``add``
+    (the lock), and a delete is a hit or a miss. Our own ``stats`` calls are not counted
+    by memcached.
+    """
+    stats = memcached_stats(url)
+    return {
+        "get": stats.get("cmd_get", 0),
+        "set": stats.get("cmd_set", 0),
+        "touch": stats.get("cmd_touch", 0),
+        "delete": stats.get("delete_hits", 0) + stats.get("delete_misses", 0),
+    }
+
+
 def postgres_activity(url: str) -> dict[str, int]:
     """Transactions and tuples so far in the variant's database (``pg_stat_database``).
 

@@ -1,7 +1,8 @@
 """Small sequential measurements, one request at a time, outside the load runs.
 
 - storage calls per endpoint: a store reading before and after each single request, so the
-  count is exact and belongs to that endpoint alone (Redis ``INFO commandstats``; SQL from
+  count is exact and belongs to that endpoint alone (Redis ``INFO commandstats``, memcached
+  ``stats``; SQL from
   the ``X-Authkit-Sql`` header of :mod:`loadtests.sqlcount`);
 - credential bytes: what login issues (Set-Cookie vs token JSON) and what each request
   carries (Cookie vs Authorization), and what it carries as the cart grows (a cookie that
@@ -26,7 +27,7 @@ from typing import Any
 import requests
 
 from authkit.clients import ApiClient, client_for
-from authkit.compare.measure import redis_commandstats
+from authkit.compare.measure import memcached_commandstats, redis_commandstats
 from shared.users import load_user
 
 SQL_HEADER = "X-Authkit-Sql"
@@ -102,23 +103,36 @@ def credential_sizes(
 
 @dataclass
 class StoreReader:
-    """Reads the store's own counters (Redis) around one request."""
+    """Reads the stores' own counters around one request: Redis ``INFO commandstats``,
+    memcached ``stats`` (its commands named like Redis's)."""
 
     redis_url: str | None
+    memcached_url: str | None = None
 
-    def read(self) -> dict[str, int]:
-        return redis_commandstats(self.redis_url) if self.redis_url else {}
+    def read(self) -> dict[str, dict[str, int]]:
+        readings = {}
+        if self.redis_url:
+            readings["redis"] = redis_commandstats(self.redis_url)
+        if self.memcached_url:
+            readings["memcached"] = memcached_commandstats(self.memcached_url)
+        return readings
 
 
 def _count_one(
     reader: StoreReader, send: Callable[[], requests.Response]
-) -> tuple[requests.Response, dict[str, int], dict[str, int] | None]:
+) -> tuple[requests.Response, dict[str, dict[str, int]], dict[str, int] | None]:
+    """The response, the store calls it caused by store (``{"redis": {"get": 1}}``), and
+    the SQL statements its header reports."""
     before = reader.read()
     response = send()
     after = reader.read()
-    redis_calls = {k: after.get(k, 0) - before.get(k, 0) for k in after}
-    redis_calls = {k: v for k, v in redis_calls.items() if v}
-    return response, redis_calls, parse_sql_header(response.headers.get(SQL_HEADER))
+    calls = {}
+    for store, counters in after.items():
+        earlier = before.get(store, {})
+        calls[store] = {
+            k: v - earlier.get(k, 0) for k, v in counters.items() if v != earlier.get(k, 0)
+        }
+    return response, calls, parse_sql_header(response.headers.get(SQL_HEADER))
 
 
 #: The requests the probe times, in journey order: (label, method, path, body, unsafe).
@@ -133,24 +147,32 @@ PROBED_REQUESTS: list[tuple[str, str, str, dict[str, Any] | None, bool]] = [
 
 
 def storage_calls_per_endpoint(
-    url: str, style: str, redis_url: str | None, account: int, repeats: int = 5
+    url: str,
+    style: str,
+    redis_url: str | None,
+    account: int,
+    repeats: int = 5,
+    memcached_url: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Average storage calls of each endpoint, one request at a time.
 
     Returns ``{"GET /me": {"redis": {"getex": 1.0}, "sql": {"select": 2.0}, "total": 3.0,
     "status": 200}, ...}``. ``sql`` is absent when the server was not run through the SQL
-    counter.
+    counter, ``memcached`` when no ``memcached_url`` is given.
     """
-    reader = StoreReader(redis_url)
+    reader = StoreReader(redis_url, memcached_url)
     username, password = load_user(account)
     redis_totals: dict[str, Counter[str]] = {}
+    memcached_totals: dict[str, Counter[str]] = {}
     sql_totals: dict[str, Counter[str]] = {}
     samples: Counter[str] = Counter()
     statuses: dict[str, int] = {}
 
     def record(name: str, send: Callable[[], requests.Response]) -> requests.Response:
-        response, redis_calls, sql = _count_one(reader, send)
-        redis_totals.setdefault(name, Counter()).update(redis_calls)
+        response, calls, sql = _count_one(reader, send)
+        redis_totals.setdefault(name, Counter()).update(calls.get("redis", {}))
+        if memcached_url:
+            memcached_totals.setdefault(name, Counter()).update(calls.get("memcached", {}))
         if sql is not None:
             sql_totals.setdefault(name, Counter()).update(sql)
         samples[name] += 1
@@ -174,6 +196,10 @@ def storage_calls_per_endpoint(
             "samples": n,
         }
         total = sum(row["redis"].values())
+        if name in memcached_totals:
+            calls = memcached_totals[name]
+            row["memcached"] = {k: round(v / n, 3) for k, v in sorted(calls.items())}
+            total += sum(row["memcached"].values())
         if name in sql_totals:
             row["sql"] = {k: round(v / n, 3) for k, v in sorted(sql_totals[name].items())}
             total += sum(row["sql"].values())

@@ -3,7 +3,7 @@
 The server is started again with a counting wrapper (:mod:`loadtests.sqlcount`) and short
 credential lifetimes, and the sequential measurements of :mod:`.probes` run against it:
 storage calls per endpoint, credential bytes and how they grow with the cart, revocation
-windows; then a screenshot of its page and, when asked, what a Redis restart loses
+windows; then a screenshot of its page and, when asked, what a cache restart loses
 (:mod:`.restart_loss`). Apart from :mod:`.probes` because this part starts servers and
 browsers and writes the targets' status, while :mod:`.probes` only sends requests.
 """
@@ -52,13 +52,18 @@ class Probing:
                 "SESSION_ABSOLUTE_SECONDS": str(lifetime),
             }
             redis_url = stores.redis_url if target.variant.uses_redis else None
+            memcached_url = stores.memcached_url if target.variant.uses_memcached else None
             try:
                 with self.serve(
                     target, stores, variant=counting, extra=lifetimes, tag="probe"
                 ) as srv:
                     style = target.variant.style
                     calls = probes.storage_calls_per_endpoint(
-                        srv.url, style, redis_url, account=self.run.seed_count - 1
+                        srv.url,
+                        style,
+                        redis_url,
+                        account=self.run.seed_count - 1,
+                        memcached_url=memcached_url,
                     )
                     credential = probes.login(srv.url, style, *account(self.run.seed_count - 1))
                     probe = {
@@ -72,6 +77,7 @@ class Probing:
                         if target.variant.store == "database"
                         else None,
                         "redis_counter": "INFO commandstats deltas" if redis_url else None,
+                        "memcached_counter": "stats deltas" if memcached_url else None,
                     }
                     self.run.status[target.name].probe = probe
                     if "revocation" in self.run.options.scenarios:
@@ -83,7 +89,7 @@ class Probing:
                         )
                     if self.run.options.screenshots:
                         self.screenshot(target, srv.url)
-                if self.run.options.restart_loss and target.variant.uses_redis:
+                if self.run.options.restart_loss and restart_loss.observes(target.variant):
                     self.run.status[target.name].restart_loss = restart_loss.observe_restart_loss(
                         target.variant
                     )

@@ -506,9 +506,10 @@ def sections(
     )
     parts.append(
         Section(
-            "What a Redis restart loses (observed)",
+            "What a cache restart loses (observed)",
             note="A private Redis crashed (SIGKILL) right after an acknowledged write, "
-            "restarted with its append-only file, then without persistence "
+            "restarted with its append-only file, then without persistence; a private "
+            "memcached crashed and restarted (it has no persistence) "
             "(authkit compare --restart-loss).",
             header=restart_loss.REPORT_COLUMNS,
             rows=restart_loss.report_rows(view.targets),

@@ -1,10 +1,12 @@
-"""What a Redis restart loses, observed: with the append-only file, and without persistence.
+"""What a cache restart loses, observed: Redis with the append-only file and without
+persistence, and memcached, which has no persistence at all.
 
 The seed's warning about cache-backed sessions ("if your cache server restarts, all sessions
-will be lost") as a measured row, for every variant that keeps something in Redis. One probe
-per variant: a private Redis and server of its own; log in, fill a cart, revoke a second
-login; make one more write and crash Redis (SIGKILL) right after it is acknowledged; start it
-again, first with its append-only file, then without persistence; and look at what is left.
+will be lost") as a measured row, for every variant that keeps something in Redis or
+memcached. One probe per variant: a private store and server of its own; log in, fill a
+cart, revoke a second login; make one more write and crash the store (SIGKILL) right after it
+is acknowledged; start it again (Redis first with its append-only file, then without
+persistence; memcached once, as it always starts: empty) and look at what is left.
 
 - **sessions**: the first login's credential still works;
 - **carts**: its cart still holds both lines (read again after a fresh login if need be);
@@ -33,13 +35,15 @@ from authkit.clients import ApiClient, client_for
 from authkit.compare.results import TargetStatus
 from authkit.launcher import Launcher
 from authkit.server import Stores
-from authkit.services import PrivateRedis
+from authkit.services import PrivateMemcached, PrivateRedis, PrivateServer
 from authkit.variants import Variant
 from shared.users import load_user
 
 #: What a restart can take away, in report order.
 ITEMS = ("sessions", "carts", "users", "revocations")
 PERSISTENCE_ORDER = ("append-only", "none")  # "none" last: it empties Redis for good
+#: memcached has one way to restart: empty (recorded as persistence "none").
+MEMCACHED_ORDER = ("none",)
 
 
 #: 503 means "not reachable yet" (a pooled connection the restart broke), not "lost": ask
@@ -90,11 +94,11 @@ def _wait_healthy(url: str, seconds: float = 20) -> None:
         except requests.RequestException:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"{url} did not become healthy after the Redis restart")
+    raise RuntimeError(f"{url} did not become healthy after the store restart")
 
 
 def _restart_once(
-    url: str, variant: Variant, redis: PrivateRedis, persistence: str, first_user: int
+    url: str, variant: Variant, store: PrivateServer, persistence: str, first_user: int
 ) -> dict[str, Any]:
     owner_name, owner_password = load_user(first_user)
     owner = _client(url, variant)
@@ -106,9 +110,10 @@ def _restart_once(
     revoked.logout().raise_for_status()
     _add(owner, "sku-002")  # the last acknowledged write before the crash
 
-    redis.kill()
-    redis.persistence = persistence
-    redis.start()
+    store.kill()
+    if isinstance(store, PrivateRedis):
+        store.persistence = persistence
+    store.start()
     _wait_healthy(url)
 
     kept: dict[str, bool | None] = {}
@@ -131,23 +136,35 @@ def _restart_once(
     }
 
 
-def observe_restart_loss(variant: Variant) -> dict[str, dict[str, Any]]:
-    """Crash and restart a private Redis under ``variant``, with and without persistence.
+def observes(variant: Variant) -> bool:
+    """Whether the probe has a cache to restart under ``variant`` (Redis or memcached)."""
+    return variant.uses_redis or variant.uses_memcached
 
-    Returns ``{"append-only": {...}, "none": {...}}``, each with ``kept`` (item -> bool, or
-    None when not applicable), ``lost`` (the items lost) and ``last_write_kept``.
+
+def observe_restart_loss(variant: Variant) -> dict[str, dict[str, Any]]:
+    """Crash and restart a private Redis (with and without persistence) or memcached under
+    ``variant``.
+
+    Returns ``{"append-only": {...}, "none": {...}}`` for Redis, ``{"none": {...}}`` for
+    memcached, each with ``kept`` (item -> bool, or None when not applicable), ``lost`` (the
+    items lost) and ``last_write_kept``.
     """
-    if not variant.uses_redis:
-        raise ValueError(f"{variant.name} keeps nothing in Redis")
     stores = Stores()
-    stores.redis = PrivateRedis(persistence="append-only").start()
-    stores.redis_url = stores.redis.url
+    store: PrivateServer
+    if variant.uses_redis:
+        store = stores.redis = PrivateRedis(persistence="append-only").start()
+        stores.redis_url, order = store.url, PERSISTENCE_ORDER
+    elif variant.uses_memcached:
+        store = stores.memcached = PrivateMemcached().start()
+        stores.memcached_url, order = store.url, MEMCACHED_ORDER
+    else:
+        raise ValueError(f"{variant.name} keeps nothing in Redis or memcached")
     results: dict[str, dict[str, Any]] = {}
     try:
         with Launcher().dedicated(variant, {"SEED_LOAD_USERS": "8"}, stores=stores) as target:
-            for index, persistence in enumerate(PERSISTENCE_ORDER):
+            for index, persistence in enumerate(order):
                 results[persistence] = _restart_once(
-                    target.url, variant, stores.redis, persistence, first_user=3 * index
+                    target.url, variant, store, persistence, first_user=3 * index
                 )
     finally:
         stores.close()
@@ -155,8 +172,8 @@ def observe_restart_loss(variant: Variant) -> dict[str, dict[str, Any]]:
 
 
 def restart_loss_rows(variants: list[Variant]) -> dict[str, dict[str, dict[str, Any]]]:
-    """The observed row for every Redis-backed variant in ``variants`` (for the report)."""
-    return {v.name: observe_restart_loss(v) for v in variants if v.uses_redis}
+    """The observed row for every cache-backed variant in ``variants`` (for the report)."""
+    return {v.name: observe_restart_loss(v) for v in variants if observes(v)}
 
 
 #: The report's table of observed restarts (:func:`report_rows`).
@@ -165,7 +182,7 @@ REPORT_COLUMNS = [
     "family",
     "Redis crash, append-only file: lost",
     "last acknowledged write kept",
-    "Redis restart without persistence: lost",
+    "restart without persistence (Redis; memcached has none): lost",
 ]
 
 
@@ -177,14 +194,11 @@ def report_rows(targets: dict[str, TargetStatus]) -> list[list[str]]:
         if not observed:
             continue
         family = (target.declarations or {}).get("session_state", "-")
-        append_only, none = observed.get("append-only", {}), observed.get("none", {})
-        rows.append(
-            [
-                name,
-                family,
-                ", ".join(append_only.get("lost", [])) or "nothing",
-                "yes" if append_only.get("last_write_kept") else "no",
-                ", ".join(none.get("lost", [])) or "nothing",
-            ]
-        )
+        append_only, none = observed.get("append-only"), observed.get("none", {})
+        if append_only is None:  # memcached: no persistence to crash with
+            crash, last_write = "- (no persistence)", "-"
+        else:
+            crash = ", ".join(append_only.get("lost", [])) or "nothing"
+            last_write = "yes" if append_only.get("last_write_kept") else "no"
+        rows.append([name, family, crash, last_write, ", ".join(none.get("lost", [])) or "nothing"])
     return rows

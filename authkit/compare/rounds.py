@@ -17,6 +17,7 @@ from authkit.compare import loadgen, probes
 from authkit.compare.measure import (
     SERVER_CORE,
     delta,
+    memcached_commandstats,
     per_request,
     pin,
     postgres_activity,
@@ -151,12 +152,16 @@ class Rounds:
             reading: dict[str, Any] = {"server": read_cpu(server_pids)}
             if kind == "redis" and stores.redis and stores.redis.proc:
                 reading["store"] = read_cpu([stores.redis.proc.pid])
+            elif kind == "memcached" and stores.memcached and stores.memcached.proc:
+                reading["store"] = read_cpu([stores.memcached.proc.pid])
             elif kind == "postgres" and stores.postgres and stores.postgres.proc:
                 reading["store"] = read_cpu(
                     tree_pids(stores.postgres.proc.pid), include_reaped_children=True
                 )
             if stores.redis_url and kind == "redis":
                 reading["redis"] = redis_commandstats(stores.redis_url)
+            if stores.memcached_url and kind == "memcached":
+                reading["memcached"] = memcached_commandstats(stores.memcached_url)
             if kind == "postgres":
                 reading["postgres"] = postgres_activity(stores.database_url)
             return reading
@@ -236,6 +241,8 @@ def store_kind(target: Target, database: str) -> str | None:
     """The store whose CPU and calls a cell of ``target`` reads."""
     if target.variant.uses_redis:
         return "redis"
+    if target.variant.uses_memcached:  # its sessions; the users' SQLite is in server CPU
+        return "memcached"
     if target.variant.store == "database":
         return "postgres" if database == "postgres" else "sqlite"
     return None
@@ -284,6 +291,10 @@ def cell_numbers(window: loadgen.Window, store_kind: str | None) -> dict[str, An
     if "redis" in window.after:
         numbers["storage_calls_per_request"]["redis"] = per_request(
             delta(window.before["redis"], window.after["redis"]), requests
+        )
+    if "memcached" in window.after:
+        numbers["storage_calls_per_request"]["memcached"] = per_request(
+            delta(window.before["memcached"], window.after["memcached"]), requests
         )
     if "postgres" in window.after:
         numbers["storage_calls_per_request"]["postgres_activity"] = per_request(

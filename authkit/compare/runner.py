@@ -27,7 +27,7 @@ from authkit.compare.results import ResultSet
 from authkit.compare.rounds import Rounds
 from authkit.compare.state import RunState
 from authkit.compare.targets import select_targets
-from authkit.launcher import Launcher
+from authkit.launcher import Launcher, stores_for
 from authkit.scenarios import SCENARIOS
 from authkit.server import DEFAULT_WORKERS, project_root
 from authkit.services import REDIS_PERSISTENCE, free_port
@@ -187,14 +187,12 @@ class Comparison:
         rounds = Rounds(run, self.targets, launcher)
         probing = Probing(run, rounds.serve)
         cost = audit = None
-        needs_redis = any(t.variant.uses_redis for t in active)
-        needs_pg = options.database == "postgres" and any(
-            t.variant.store == "database" for t in active
-        )
+        needed = [stores_for(t.variant, options.database) for t in active]
+        kinds = ("redis", "postgres", "memcached")
         try:
-            stores = launcher.shared_stores(redis=needs_redis, postgres=needs_pg)
+            stores = launcher.shared_stores(**{k: any(n[k] for n in needed) for k in kinds})
             if run.pinning:
-                for server in (stores.redis, stores.postgres):
+                for server in (stores.redis, stores.memcached, stores.postgres):
                     if server is not None and server.proc is not None:
                         pin(tree_pids(server.proc.pid), SERVER_CORE)
             for round_index in range(options.rounds):

@@ -245,7 +245,8 @@ def measure_argon2_kit(meter: Meter, code: int) -> dict[str, Any]:
 
 
 class StoreCounters(Meter):
-    """Store calls per call: Redis ``INFO commandstats`` deltas, and Django's SQL statements.
+    """Store calls per call: Redis ``INFO commandstats`` deltas, memcached ``stats`` deltas
+    (its commands named like Redis's: ``get``, ``set``, ...) and Django's SQL statements.
 
     A meter like the others (on around the measured call only), used in a separate pass
     that is not timed: the snapshot and the SQL hook cost time.
@@ -259,6 +260,8 @@ class StoreCounters(Meter):
             import redis
 
             self.redis = redis.Redis.from_url(spec["redis_url"])
+        #: memcached's URL, read with ``stats`` around the call (no client kept open).
+        self.memcached_url = spec.get("memcached_url") or None
         #: ``module:function`` of the framework's SQL statement counter, for a database.
         self.sql_counter = spec.get("sql_counter")
         self.active = False
@@ -277,13 +280,25 @@ class StoreCounters(Meter):
             if name != "cmdstat_info"
         }
 
+    def _memcached_commands(self) -> dict[str, tuple[int, int]]:
+        if self.memcached_url is None:
+            return {}
+        from authkit.compare.measure import memcached_commandstats
+
+        # memcached times nothing per command: no server microseconds to add.
+        calls = memcached_commandstats(self.memcached_url)
+        return {f"memcached {name}": (count, 0) for name, count in calls.items()}
+
+    def _readings(self) -> dict[str, tuple[int, int]]:
+        return {**self._commandstats(), **self._memcached_commands()}
+
     def on(self) -> None:
-        self.before = self._commandstats()
+        self.before = self._readings()
         self.active = True
 
     def off(self) -> None:
         self.active = False
-        for name, (calls, usec) in self._commandstats().items():
+        for name, (calls, usec) in self._readings().items():
             calls_before, usec_before = self.before.get(name, (0, 0))
             if calls != calls_before:
                 self.redis_calls[name] = self.redis_calls.get(name, 0) + calls - calls_before
@@ -303,13 +318,18 @@ class StoreCounters(Meter):
             if self.sql_counter:
                 stack.enter_context(load(self.sql_counter)(self._on_statement))
             measure_loop(self, -1, n, call, between)
-        redis_calls = {name: calls / n for name, calls in sorted(self.redis_calls.items())}
+        per_call = {name: calls / n for name, calls in sorted(self.redis_calls.items())}
+        redis_calls = {k: v for k, v in per_call.items() if not k.startswith("memcached ")}
+        memcached_calls = {
+            k.removeprefix("memcached "): v for k, v in per_call.items() if k not in redis_calls
+        }
         sql = {kind: count / n for kind, count in sorted(self.sql.items())}
         return {
             "redis_commands": redis_calls,
+            "memcached_commands": memcached_calls,
             "redis_server_usec": self.redis_usec / n,
             "sql_statements": sql,
-            "total": sum(redis_calls.values()) + sum(sql.values()),
+            "total": sum(per_call.values()) + sum(sql.values()),
         }
 
     def close_loop(self, code: int) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 from authkit.cost.driver import ENDPOINTS
 from authkit.cost.meters import callgrind_helper, count_syscalls
 from authkit.cost.targets import CostTarget, cost_targets
-from authkit.launcher import Launcher
+from authkit.launcher import Launcher, stores_for
 from authkit.reaper import release
 from authkit.server import Stores, prepare, project_root, variant_env
 from authkit.services import kill_tree, start_owned
@@ -147,7 +147,7 @@ def _prepare_once(target: CostTarget, env: dict[str, str], stores: Stores) -> No
 
 def _job(target: CostTarget, mode: str, settings: Settings, log: Callable[[str], None],
          argon2_at_kit_parameters: bool = False) -> dict:  # fmt: skip
-    stores = Launcher.private_stores(redis=target.variant.uses_redis)
+    stores = Launcher.private_stores(**stores_for(target.variant))
     workdir = Path(tempfile.mkdtemp(prefix=f"authkit-cost-{target.name}-{mode}-"))
     try:
         env = variant_env(target.variant, stores)
@@ -155,6 +155,8 @@ def _job(target: CostTarget, mode: str, settings: Settings, log: Callable[[str],
         env.update({"SEED_LOAD_USERS": "4", "PYTHONHASHSEED": "0", "AUTHKIT_COST_MODE": mode})
         if not stores.redis_url:  # a baseline never talks to the user's Redis either
             env.pop("REDIS_URL", None)
+        if not stores.memcached_url:  # (nor to the user's memcached)
+            env.pop("MEMCACHED_URL", None)
         if target.variant.store == "database":  # this job's own file, never the user's
             env["SQLITE_PATH"] = str(stores.sqlite_path())
         _prepare_once(target, env, stores)
@@ -172,6 +174,7 @@ def _job(target: CostTarget, mode: str, settings: Settings, log: Callable[[str],
             "warmup": settings.warmup,
             "repeats": settings.repeats,
             "redis_url": stores.redis_url,
+            "memcached_url": stores.memcached_url,
             "callgrind_out": str(workdir / "callgrind.out"),
             "result_path": str(workdir / "result.json"),
             "argon2_verify": mode == "instructions" and not target.is_baseline,

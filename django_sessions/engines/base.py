@@ -29,6 +29,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.utils import timezone
 
 #: Session key holding the login time (seconds since the epoch) for the absolute timeout.
@@ -37,6 +38,17 @@ LOGIN_AT_KEY = "_auth_login_at"
 SLID_AT_KEY = "_authkit_slid_at"
 #: Session key set by a login with ``remember``: the cookie outlives the browser.
 REMEMBER_KEY = "_authkit_remember"
+
+
+#: The characters of every session key Django issues (``get_random_string``).
+_KEY_CHARS = frozenset(VALID_KEY_CHARS)
+
+
+def issued_key_chars(key: str | None) -> bool:
+    """Whether ``key`` holds only characters of the keys Django issues: a cookie holding
+    anything else (a NUL, which PostgreSQL refuses in text; a control character or a space,
+    which memcached refuses in a key) is no session, like an unknown key."""
+    return set(key or "") <= _KEY_CHARS
 
 
 class SessionVanished(Exception):

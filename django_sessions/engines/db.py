@@ -24,15 +24,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS, UpdateError
+from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import InterfaceError, OperationalError, router, transaction
 from django.utils import timezone
 
-from django_sessions.engines.base import ContractSession, SessionVanished
-
-#: The characters of every session key Django issues (``get_random_string``).
-_KEY_CHARS = frozenset(VALID_KEY_CHARS)
+from django_sessions.engines.base import ContractSession, SessionVanished, issued_key_chars
 
 
 class DatabaseSession(DatabaseSessionStore):
@@ -42,9 +39,8 @@ class DatabaseSession(DatabaseSessionStore):
     stored_expiry: datetime | None = None
 
     def _validate_session_key(self, key: str | None) -> bool:
-        # Only a key this backend could have issued is looked up: a cookie holding anything
-        # else (a NUL, which PostgreSQL refuses in text) is no session, like an unknown key.
-        return bool(super()._validate_session_key(key)) and set(key or "") <= _KEY_CHARS
+        # Only a key this backend could have issued is looked up.
+        return bool(super()._validate_session_key(key)) and issued_key_chars(key)
 
     def read(self) -> dict[str, Any]:
         row = self._get_session_from_db()  # stock query: key matches and expire_date > now

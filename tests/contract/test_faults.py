@@ -1,9 +1,10 @@
 """What a store outage does: fail closed with 503, never a 500 or a hang, then recover.
 
-Each test gets servers *and stores* of its own, because it kills the store. Redis is
-killed with SIGKILL (a crash); PostgreSQL gets an immediate shutdown. The private Redis
-fsyncs its append-only file before each reply, so the crash comes right after the last
-acknowledged write, which must survive it.
+Each test gets servers *and stores* of its own, because it kills the store. Redis and
+memcached are killed with SIGKILL (a crash); PostgreSQL gets an immediate shutdown. The
+private Redis fsyncs its append-only file before each reply, so the crash comes right after
+the last acknowledged write, which must survive it; memcached keeps nothing, so the sessions
+are gone after its restart, as declared.
 django-sessions on SQLite (its default) has no server to kill; its outage is the database
 file locked by another process (a backup, a migration, a stuck writer).
 """
@@ -25,8 +26,11 @@ BOUND = 5
 
 
 def _store(target: Target):
+    """The server the variant's sessions depend on: Redis, memcached, or PostgreSQL."""
     stores = target.stores
-    return stores.redis if target.variant.uses_redis else stores.postgres
+    if target.variant.uses_redis:
+        return stores.redis
+    return stores.memcached if target.variant.uses_memcached else stores.postgres
 
 
 def _assert_fsync_before_reply(target: Target) -> None:
@@ -111,6 +115,8 @@ def test_store_crash_then_recovery(target_id: str, fleet: Fleet) -> None:
             assert client.get("/me").status_code == 200
             items = client.get("/cart").json()["items"]
             assert [(i["product_id"], i["quantity"]) for i in items] == [("sku-002", 3)]
+        else:  # a store that keeps nothing (memcached): the session is gone, as declared
+            assert_json_error(client.get("/me"), 401, "unauthenticated")
         if target.declaration("revocation") == "immediate":
             replay = revoked.replay(revoked_credential)
             assert replay.get("/me").status_code == 401, "a revocation must survive a restart"

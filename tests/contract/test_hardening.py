@@ -17,6 +17,7 @@ from pathlib import Path
 import requests
 
 from authkit.clients import ApiClient
+from authkit.compare.measure import memcached_stats
 from authkit.launcher import Target
 from shared.http_policy import API_CSP
 from tests.contract.test_public import assert_json_error
@@ -58,7 +59,7 @@ def test_content_security_policy_on_every_api_answer(target: Target, client: Api
 
 def _stored_sessions(target: Target) -> int:
     """Everything the target keeps per session, wherever its engine keeps it: Redis keys,
-    session rows, session files (a cookie engine keeps none of them)."""
+    memcached items, session rows, session files (a cookie engine keeps none of them)."""
     env = target.server.env
     variant = target.variant
     total = 0
@@ -66,6 +67,8 @@ def _stored_sessions(target: Target) -> int:
         import redis
 
         total += redis.Redis.from_url(env["REDIS_URL"]).dbsize()
+    if variant is not None and variant.uses_memcached:
+        total += memcached_stats(env["MEMCACHED_URL"])["curr_items"]
     if variant is not None and variant.store == "database":
         query = "SELECT count(*) FROM django_session"
         if env.get("DATABASE_URL"):

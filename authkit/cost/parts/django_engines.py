@@ -3,7 +3,8 @@
 The engine is the one the app runs with (``settings.SESSION_ENGINE``, imported the way
 Django's ``SessionMiddleware`` does), and each part function first checks it is the engine
 it was written for: the ``db`` engine's load is an ORM query on the session table, the
-``cache`` engine's a Redis ``GET`` through Django's ``RedisCache``, ``cached_db``'s the same
+``cache`` engine's a Redis ``GET`` through Django's ``RedisCache`` (or a memcached ``get``
+through ``PyMemcacheCache``, :mod:`django_sessions.memcached`), ``cached_db``'s the same
 ``GET`` when the cache holds the session, the ``file`` engine's a file read, and the
 ``signed_cookies`` engine's a signature check of the cookie itself. The user load
 (``django.contrib.auth.get_user``: the user's row and its session auth hash) is the same
@@ -21,6 +22,7 @@ from authkit.cost.parts import PartRecorder, require
 
 SERIALIZER = "session serializer: decode"
 REDIS_GET = "Redis client: one GET"
+MEMCACHED_GET = "memcached client: one get"
 CACHE_SERIALIZER = "cache serializer: unpickle"
 
 
@@ -149,6 +151,26 @@ def cache_session(recorder: PartRecorder, app: Any, caller: Any) -> None:
     _measure_load(recorder, store, key, "session load through the cache engine (RedisCache)",
                   (REDIS_GET, CACHE_SERIALIZER))  # fmt: skip
     _redis_get(recorder, store, key)
+
+
+def memcached_session(recorder: PartRecorder, app: Any, caller: Any) -> None:
+    """The ``cache`` engine on memcached: the session through Django's cache, and beneath
+    it pymemcache's ``get`` (which unpickles the value itself)."""
+    from django.contrib.sessions.backends.cache import SessionStore as Cache
+
+    from django_sessions.memcached import TimelyMemcache
+
+    store = _require_engine(Cache)
+    key = _session_key(caller)
+    session = store(key)
+    cache = session._cache  # the engine's own cache (SESSION_CACHE_ALIAS)
+    require(isinstance(cache, TimelyMemcache), "the app's cache is not memcached")
+    _measure_load(recorder, store, key, "session load through the cache engine (memcached)",
+                  (MEMCACHED_GET,))  # fmt: skip
+    full_key = cache.make_and_validate_key(session.cache_key)
+    client = cache._cache  # Django's own pymemcache client
+    require(client.get(full_key) is not None, "the session is not in memcached")
+    recorder.measure(MEMCACHED_GET, lambda: client.get(full_key))
 
 
 def cached_db_session(recorder: PartRecorder, app: Any, caller: Any) -> None:
