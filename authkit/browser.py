@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Playwright
+    from playwright.sync_api import Browser, BrowserContext, BrowserType, Page, Playwright
 
 #: Where Debian's ``chromium`` package puts the browser; ``AUTHKIT_CHROMIUM`` overrides it.
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -103,16 +103,43 @@ def tls_args(host: str, spki_sha256: str) -> tuple[str, ...]:
     )
 
 
+@contextmanager
+def on_profile(browser_type: BrowserType, profile: Path) -> Iterator[BrowserContext]:
+    """One run of Chromium on the user-data directory ``profile``; leaving the block quits it.
+
+    :func:`launch` gives every browser a fresh profile that dies with it; here the profile
+    outlives the browser, so a second block on the same directory is the same browser
+    started again: what Chromium keeps on disk (persistent cookies, localStorage) is there,
+    what it keeps for the session (cookies without an expiry, page memory) is not.
+    ``browser_type`` is a running Playwright's ``chromium`` (``browser.browser_type``).
+    """
+    reason = unavailable_reason()
+    if reason:
+        raise RuntimeError(reason)
+    context = browser_type.launch_persistent_context(
+        str(profile), executable_path=chromium_path(), args=list(CHROMIUM_ARGS), headless=True
+    )
+    try:
+        yield context
+    finally:
+        context.close()
+
+
 def open_page(page: Page, url: str, storage: Literal["memory", "local"] = "memory") -> None:
     """Load the demo page and wait until it has found the auth style and the user."""
     page.goto(url.rstrip("/") + ("/?storage=local" if storage == "local" else "/"))
     page.wait_for_selector("body[data-ready='1']")
 
 
-def log_in(page: Page, username: str, password: str) -> None:
-    """Log in through the page's form and wait for the logged-in view with its cart."""
+def log_in(page: Page, username: str, password: str, remember: bool | None = None) -> None:
+    """Log in through the page's form and wait for the logged-in view with its cart.
+
+    ``remember`` sets the "remember me" box; None leaves it as the page started it.
+    """
     page.fill("#username", username)
     page.fill("#password", password)
+    if remember is not None:
+        page.set_checked("#remember", remember)
     page.click("#login-form button[type=submit]")
     page.wait_for_selector(f"#whoami:text-is('{username}')")
     # The cart as the server has it, not the empty table shown before /cart answers: a

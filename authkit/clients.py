@@ -154,8 +154,15 @@ class ApiClient:
 
     # -- the auth journey ---------------------------------------------------------------
 
-    def login(self, username: str, password: str) -> requests.Response:
-        response = self.post("/login", json={"username": username, "password": password})
+    def login(
+        self, username: str, password: str, remember: bool | None = None
+    ) -> requests.Response:
+        """``POST /login``; ``remember`` is sent only when given (the contract's default is
+        false: a session cookie that ends with the browser)."""
+        body: dict[str, Any] = {"username": username, "password": password}
+        if remember is not None:
+            body["remember"] = remember
+        response = self.post("/login", json=body)
         if response.status_code == 200:
             self.username = username
             self.login_response = response

@@ -119,7 +119,8 @@ class Behaviour:
     )
     # -- in a browser, on the demo page at ``/`` (asserted by tests/browser).
     #: Whether the page is still logged in after a reload: "yes" (the cookie stays), or
-    #: "local_storage_only" (tokens in memory by default are gone; ``?storage=local`` keeps them).
+    #: "local_storage_only" (tokens in memory by default are gone; "remember me" keeps them in
+    #: localStorage, and ``?storage=local`` ticks it).
     page_reload_keeps_login: Literal["yes", "local_storage_only"] | None = field(
         default=None, metadata=row("page: logged in after reload", "browser_tests")
     )
@@ -145,6 +146,19 @@ class Behaviour:
     #: logged-in view from a cache.
     back_after_logout: Literal["login_form"] | None = field(
         default=None, metadata=row("page: Back after logout", "browser_tests")
+    )
+    #: What ``"remember": true`` at login changes: "cookie_lifetime" (the session cookie
+    #: gets a ``Max-Age``, the idle timeout capped at the absolute deadline, instead of
+    #: ending with the browser), or "page_token_storage" (the server answers the same; the
+    #: page keeps the tokens in localStorage instead of memory). Observed over HTTP.
+    remember_changes: Literal["cookie_lifetime", "page_token_storage"] | None = field(
+        default=None, metadata=row("login with remember changes", "contract_over_http")
+    )
+    #: Who is still logged in after closing Chromium and starting it again on the same
+    #: profile: "only_with_remember" (a browser-session cookie, or tokens in memory, die with
+    #: the browser; a persistent cookie, or tokens in localStorage, do not).
+    browser_restart_keeps_login: Literal["only_with_remember"] | None = field(
+        default=None, metadata=row("page: logged in after a browser restart", "browser_tests")
     )
     # -- where the state lives (the seed's storage families) ----------------------------
     #: Where the session's state lives: in a server-side store behind an opaque ID
@@ -236,6 +250,8 @@ STYLE_DEFAULTS: dict[Style, dict[str, object]] = {
         "cross_site_write": "refused",
         "other_tab_after_logout": "refused",
         "back_after_logout": "login_form",
+        "remember_changes": "cookie_lifetime",
+        "browser_restart_keeps_login": "only_with_remember",
     },
     # Whether another tab's token is refused after logout depends on the revocation
     # design, so each bearer variant declares ``other_tab_after_logout``.
@@ -245,6 +261,8 @@ STYLE_DEFAULTS: dict[Style, dict[str, object]] = {
         "xss_reads_credential": "tokens_in_local_storage",
         "cross_site_write": "no_credential",
         "back_after_logout": "login_form",
+        "remember_changes": "page_token_storage",
+        "browser_restart_keeps_login": "only_with_remember",
     },
 }
 

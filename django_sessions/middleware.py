@@ -5,6 +5,7 @@ Order in ``settings.MIDDLEWARE`` matters and is explained there.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import http_date
 
 from django_sessions.api import allowed_methods
 from django_sessions.errors import (
@@ -131,10 +133,14 @@ class SessionMiddleware(DjangoSessionMiddleware):
 
 
 class SlidingSessionMiddleware:
-    """Slide the session's idle expiry after the view ran (see ``slide_expiry_if_due``).
+    """Slide the session's idle expiry after the view ran (see ``slide_expiry_if_due``), and
+    the remembered cookie's ``Max-Age`` with it.
 
     Sits just inside ``SessionMiddleware`` so that it sees the session after the view and
     ``CsrfViewMiddleware`` have changed it, and before ``SessionMiddleware`` saves it.
+    ``SessionMiddleware`` re-sends the cookie only with a session it saves; a slide that
+    wrote the store itself leaves it unsaved, so a remembered (persistent) cookie is re-sent
+    here, with the age the store now has: the cookie lasts as long as the session does.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -144,5 +150,18 @@ class SlidingSessionMiddleware:
         response = self.get_response(request)
         session = request.session
         if response.status_code < 500 and session.accessed:
-            session.slide_expiry_if_due()  # a store error -> handler500 -> 503
+            slid = session.slide_expiry_if_due()  # a store error -> handler500 -> 503
+            if slid and not session.modified and not session.get_expire_at_browser_close():
+                max_age = session.get_expiry_age()
+                response.set_cookie(
+                    settings.SESSION_COOKIE_NAME,
+                    session.session_key,
+                    max_age=max_age,
+                    expires=http_date(time.time() + max_age),
+                    domain=settings.SESSION_COOKIE_DOMAIN,
+                    path=settings.SESSION_COOKIE_PATH,
+                    secure=settings.SESSION_COOKIE_SECURE or None,
+                    httponly=settings.SESSION_COOKIE_HTTPONLY or None,
+                    samesite=settings.SESSION_COOKIE_SAMESITE,
+                )
         return response

@@ -171,8 +171,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_PATH = "/"
 SESSION_COOKIE_DOMAIN = None  # host-only
-# A browser-session cookie (no Expires/Max-Age); the server enforces the timeouts. With this
-# on, SESSION_COOKIE_AGE only sets the row's expire_date: the idle timeout.
+# A browser-session cookie (no Expires/Max-Age) unless the login asked to be remembered
+# (django_sessions.engines.base.ContractSession.mark_login); the server enforces the
+# timeouts either way. SESSION_COOKIE_AGE sets the row's expire_date: the idle timeout.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = ENV.session_idle_seconds
 SESSION_SAVE_EVERY_REQUEST = False  # the idle expiry slides by steps instead (engines)

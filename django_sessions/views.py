@@ -110,7 +110,7 @@ def session_csrf_token(request: HttpRequest) -> str:
 @login_not_required
 @allow("POST")
 def login_view(request: HttpRequest) -> JsonResponse:
-    username, password = login_fields(json_body(request))
+    username, password, remember = login_fields(json_body(request))
     address = client_address(
         request.META.get("REMOTE_ADDR"), request.headers.get("X-Forwarded-For")
     )
@@ -123,7 +123,7 @@ def login_view(request: HttpRequest) -> JsonResponse:
     # login() gives the session a new key (the pre-login key is deleted: fixation defence),
     # stores the user's session auth hash, and rotates the CSRF secret.
     login(request, user)
-    request.session.mark_login()
+    request.session.mark_login(remember)
     return JsonResponse(
         {"username": user.get_username(), "csrf_token": session_csrf_token(request)}
     )

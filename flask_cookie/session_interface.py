@@ -4,7 +4,9 @@ Flask's :class:`~flask.sessions.SecureCookieSessionInterface` rejects a cookie w
 signature is older than ``PERMANENT_SESSION_LIFETIME`` (the idle timeout), but it re-issues
 the cookie (with a fresh timestamp) only for *permanent* sessions. The contract wants a
 browser-session cookie (no ``Expires``) whose idle timeout slides with activity, so this
-subclass re-issues it for every logged-in session instead. Everything else (signing,
+subclass re-issues it for every logged-in session instead; a login with ``remember``
+makes the session permanent, and its cookie's ``Expires`` slides with it
+(:class:`~shared.flask_session_app.RememberedCookieLifetime`). Everything else (signing,
 serialisation, attributes) is Flask's own.
 
 What Flask's interface does not do and this module adds:
@@ -30,12 +32,13 @@ from shared.flask_session_app import (
     USER,
     CartChange,
     Lines,
+    RememberedCookieLifetime,
     new_csrf_token,
     outlived,
 )
 
 
-class SlidingCookieSessionInterface(SecureCookieSessionInterface):
+class SlidingCookieSessionInterface(RememberedCookieLifetime, SecureCookieSessionInterface):
     def __init__(self, absolute_seconds: int) -> None:
         self.absolute_seconds = absolute_seconds
 
@@ -55,6 +58,7 @@ class SlidingCookieSessionInterface(SecureCookieSessionInterface):
         header = dump_cookie(
             self.get_cookie_name(app),
             value,
+            expires=self.get_expiration_time(app, SecureCookieSession(data)),
             httponly=self.get_cookie_httponly(app),
             domain=self.get_cookie_domain(app),
             path=self.get_cookie_path(app),

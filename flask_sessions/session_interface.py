@@ -10,7 +10,10 @@ What Flask-Session does not do and this module adds:
   is deleted on sight, however active it was;
 - a per-user index of session IDs (a Redis set), so ``/logout-all`` can find and delete
   every session of a user; Flask-Session has no notion of a session's owner;
-- race-free cart changes (a transaction on the session key).
+- race-free cart changes (a transaction on the session key);
+- a remembered login's persistent cookie
+  (:class:`~shared.flask_session_app.RememberedCookieLifetime`), re-sent by Flask-Session's
+  own cookie code on every response as the idle window slides, with no extra Redis write.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ from flask_session.redis import RedisSessionInterface
 
 from shared import anonymous_csrf
 from shared.errors import unauthenticated
-from shared.flask_session_app import CART, CartChange, Lines, outlived
+from shared.flask_session_app import (
+    CART,
+    CartChange,
+    Lines,
+    RememberedCookieLifetime,
+    outlived,
+)
 
 KEY_PREFIX = "session:"
 USER_INDEX_PREFIX = "user-sessions:"
@@ -33,7 +42,7 @@ USER_INDEX_PREFIX = "user-sessions:"
 SESSION_ID_BYTES = 32
 
 
-class SlidingRedisSessionInterface(RedisSessionInterface):
+class SlidingRedisSessionInterface(RememberedCookieLifetime, RedisSessionInterface):
     def __init__(self, app: Flask, client: redis.Redis, absolute_seconds: int) -> None:
         super().__init__(
             app,
@@ -56,11 +65,14 @@ class SlidingRedisSessionInterface(RedisSessionInterface):
         return data
 
     def should_set_storage(self, app: Flask, session: Any) -> bool:
-        """Only a changed session is written back: reading it already slid its expiry."""
-        return session.modified
+        """A changed session, and a remembered one: Flask-Session sets the cookie only after
+        this step, and a remembered session's cookie is re-sent on every response."""
+        return session.modified or session.permanent
 
     def _upsert_session(self, session_lifetime: Any, session: Any, store_id: str) -> None:
-        self.client.set(store_id, self.serializer.encode(session), ex=self.idle_seconds)
+        """Only a changed session is written back: reading it already slid its expiry."""
+        if session.modified:
+            self.client.set(store_id, self.serializer.encode(session), ex=self.idle_seconds)
 
     def save_session(self, app: Flask, session: Any, response: Any) -> None:
         """As Flask-Session's, except that a deleted session's cookie is expired with the

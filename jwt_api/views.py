@@ -34,7 +34,9 @@ def _optional_json_body() -> None:
 
 
 def login() -> dict[str, Any]:
-    username, password = login_fields(json_body())
+    # ``remember`` changes nothing here: the tokens are the same either way, and where the
+    # client keeps them (memory or storage that outlives the browser) is the client's choice.
+    username, password, _remember = login_fields(json_body())
     count_failure = check_login_throttle(username)  # 429 before the password is looked at
     found = services()
     if not check_password(found.redis, username, password):

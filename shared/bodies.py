@@ -119,32 +119,45 @@ def parse_json_object(raw: bytes, content_type: str | None) -> dict[str, Any]:
     return data
 
 
-def require_string_fields(data: dict[str, Any], *names: str) -> list[str]:
-    """The named fields as non-empty strings, or a 422 naming each bad field."""
-    problems = {
+def _string_problems(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, str]:
+    return {
         name: "must be a non-empty string"
         for name in names
         if not isinstance(data.get(name), str) or not data.get(name)
     }
+
+
+def require_string_fields(data: dict[str, Any], *names: str) -> list[str]:
+    """The named fields as non-empty strings, or a 422 naming each bad field."""
+    problems = _string_problems(data, names)
     if problems:
         raise ApiError("validation_error", "Some fields are invalid.", problems)
     return [data[name] for name in names]
 
 
-def login_fields(data: dict[str, Any]) -> tuple[str, str]:
-    """``(username, password)`` of a ``POST /login`` body, or a 422 naming each bad field.
+def login_fields(data: dict[str, Any]) -> tuple[str, str, bool]:
+    """``(username, password, remember)`` of a ``POST /login`` body, or a 422 naming each
+    bad field.
 
     A username holding a control character (NUL, newline, DEL, C1...) is refused with 422,
     before any store is asked: no account can be named so, the rule depends on the input
     alone (so the answer says nothing about which accounts exist), and it makes the stores
     agree (PostgreSQL cannot hold NUL in text; SQLite and Redis can, and would answer 401).
     Passwords are opaque: any Unicode string goes to the hash, and a wrong one is a 401.
+    ``remember`` is optional and false by default; anything but a JSON boolean is a 422
+    (``1`` or ``"yes"`` would otherwise mean whatever each framework's truthiness says).
     """
-    username, password = require_string_fields(data, "username", "password")
+    problems = _string_problems(data, ("username", "password"))
+    remember = data.get("remember", False)
+    if not isinstance(remember, bool):
+        problems["remember"] = "must be true or false"
+    if problems:
+        raise ApiError("validation_error", "Some fields are invalid.", problems)
+    username, password = data["username"], data["password"]
     if _CONTROL.search(username):
         raise ApiError(
             "validation_error",
             "Some fields are invalid.",
             {"username": "must not contain control characters"},
         )
-    return username, password
+    return username, password, remember

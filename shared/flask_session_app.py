@@ -17,7 +17,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import redis
@@ -81,6 +81,27 @@ def outlived(data: Mapping[str, Any], absolute_seconds: int) -> bool:
     timeout slides, no session (nor a copy of its cookie) is accepted past this age.
     """
     return time.time() - data.get(STARTED_AT, 0) > absolute_seconds
+
+
+class RememberedCookieLifetime:
+    """The cookie's lifetime, for a session interface that knows ``absolute_seconds``.
+
+    Without ``remember`` at login the session is not *permanent* in Flask's terms and the
+    cookie carries no ``Expires``: it ends with the browser. A remembered session's cookie
+    lasts the idle timeout from this response, cut at the absolute deadline, so the browser
+    never keeps it longer than the server would accept it; each interface re-sends it as
+    the idle window slides. The timeouts themselves stay the server's (the signature's age
+    or the store's TTL, and :func:`outlived`).
+    """
+
+    absolute_seconds: int
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
+        if not session.permanent:
+            return None
+        idle_end = datetime.now(UTC) + app.permanent_session_lifetime
+        started = session.get(STARTED_AT, 0)
+        return min(idle_end, datetime.fromtimestamp(started + self.absolute_seconds, tz=UTC))
 
 
 def new_csrf_token() -> str:
@@ -168,7 +189,7 @@ def csrf() -> Response:
 
 
 def login() -> Response:
-    username, password = login_fields(json_body())
+    username, password, remember = login_fields(json_body())
     count_failure = check_login_throttle(username)  # 429 before the password is looked at
     stored_hash = redis_users.password_hash(current_app.extensions[REDIS_EXTENSION], username)
     if not verify_password(stored_hash, password):
@@ -179,6 +200,8 @@ def login() -> Response:
     _design().renew_id(session)
     session.clear()
     session.update({USER: username, CSRF: new_csrf_token(), STARTED_AT: time.time(), CART: {}})
+    if remember:  # a cookie that outlives the browser only when asked for
+        session.permanent = True  # (not set otherwise: the key would grow every cookie)
     _design().logged_in(username, session)
     return jsonify(username=username, csrf_token=session[CSRF])
 

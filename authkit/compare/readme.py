@@ -195,6 +195,18 @@ def _loss_cell(target: TargetStatus, persistence: str) -> str:
     return text
 
 
+#: A declaration the run did not record (a run made before the registry declared it).
+NOT_RECORDED = "not recorded in this run"
+
+
+def _remember_cell(target: TargetStatus) -> str:
+    return {
+        "cookie_lifetime": "persistent cookie (idle timeout, capped at the absolute)",
+        "page_token_storage": "the same answer (the page keeps the tokens in `localStorage`)",
+        None: NOT_RECORDED,
+    }.get(_declared(target, "remember_changes"), str(_declared(target, "remember_changes")))
+
+
 def _verified_cell(target: TargetStatus) -> str:
     passed = (target.verification or {}).get("passed")
     return {True: "passed", False: "**FAILED**"}.get(passed, "not run")
@@ -218,6 +230,7 @@ BEHAVIOUR_ROWS: tuple[tuple[str, Callable[[TargetStatus], str]], ...] = (
         "`GET /me` while the store is down",
         lambda t: "**200**" if _declared(t, "me_while_store_down") == "ok" else "503",
     ),
+    ('`"remember": true` at login gives', _remember_cell),
     ("store round trips per authenticated read", _read_calls_cell),
     ("Redis crash, append-only file: lost", lambda t: _loss_cell(t, "append-only")),
     ("Redis restart without persistence: lost", lambda t: _loss_cell(t, "none")),
@@ -276,6 +289,10 @@ BROWSER_ROWS: dict[str, tuple[str, dict[str, str]]] = {
         "Back after logout",
         {"login_form": "login form"},
     ),
+    "browser_restart_keeps_login": (
+        "still logged in after closing and restarting the browser",
+        {"only_with_remember": 'only with "remember me"'},
+    ),
 }
 
 
@@ -288,7 +305,10 @@ def browser_table(results: ResultSet, source: str) -> str:
         cells = []
         for name in names:
             value = _declared(results.targets[name], key)
-            cells.append(phrases.get(value, str(value).replace("_", " ")))
+            if value is None:
+                cells.append(NOT_RECORDED)
+            else:
+                cells.append(phrases.get(value, str(value).replace("_", " ")))
         rows.append([label, *cells])
     header = ["in a browser", *names]
     note = f"Declared in `authkit/variants.py`, as recorded in `{source}/results.json`:"

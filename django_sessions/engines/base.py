@@ -16,7 +16,9 @@ defined here wins over the stock backend's methods:
   a second time, which would skip both points above; here each one runs its sync method in
   a thread (``asgiref``'s ``sync_to_async``, as Django's base does for its defaults);
 * **the sliding idle expiry**, written back under the engine's :meth:`locked` at most once
-  per slide step (the ``db`` engine has a cheaper way of its own).
+  per slide step (the ``db`` engine has a cheaper way of its own);
+* **the cookie's lifetime**: it ends with the browser unless the login asked to be
+  remembered (:meth:`mark_login`), then it lasts the capped expiry age.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from django.utils import timezone
 LOGIN_AT_KEY = "_auth_login_at"
 #: Session key holding when the idle expiry was last pushed forward.
 SLID_AT_KEY = "_authkit_slid_at"
+#: Session key set by a login with ``remember``: the cookie outlives the browser.
+REMEMBER_KEY = "_authkit_remember"
 
 
 #: The characters of every session key Django issues (``get_random_string``).
@@ -68,11 +72,30 @@ class ContractSession:
 
     # -- absolute timeout -------------------------------------------------------------------
 
-    def mark_login(self) -> None:
-        """Start the absolute timeout now (call right after ``django.contrib.auth.login``)."""
+    def mark_login(self, remember: bool = False) -> None:
+        """Start the absolute timeout now (call right after ``django.contrib.auth.login``),
+        and choose the cookie's lifetime.
+
+        Without ``remember``, a browser-session cookie: what ``set_expiry(0)`` would ask for
+        each session, ``SESSION_EXPIRE_AT_BROWSER_CLOSE`` already does for all, and storing
+        the ``0`` would add bytes to every signed cookie and session row. With it, the
+        cookie gets a ``Max-Age``: the idle age capped at the absolute deadline (see
+        :meth:`get_expiry_age`), re-sent as the idle window slides
+        (``django_sessions.middleware.SlidingSessionMiddleware``). The session's own expiry
+        is the same either way: ``set_expiry(seconds)`` would have changed it, and the file
+        engine then stops checking the idle age (it reads a number there as "that many
+        seconds left", whatever the file's age), so the choice is a key of its own.
+        """
         now = time.time()
         self[LOGIN_AT_KEY] = now  # type: ignore[index]
         self[SLID_AT_KEY] = now  # type: ignore[index]
+        if remember:
+            self[REMEMBER_KEY] = True  # type: ignore[index]
+
+    def get_expire_at_browser_close(self) -> bool:
+        if self.get(REMEMBER_KEY):  # type: ignore[attr-defined]
+            return False
+        return super().get_expire_at_browser_close()  # type: ignore[misc]
 
     def absolute_deadline(self) -> datetime | None:
         """When this session must end whatever its activity (None: not logged in).
@@ -142,6 +165,9 @@ class ContractSession:
 
     async def aget_expiry_date(self, **kwargs: Any) -> datetime:
         return await sync_to_async(self.get_expiry_date)(**kwargs)
+
+    async def aget_expire_at_browser_close(self) -> bool:
+        return await sync_to_async(self.get_expire_at_browser_close)()
 
     @classmethod
     async def aclear_expired(cls) -> None:

@@ -2,20 +2,25 @@
 //
 // The auth style is found at start: `GET /csrf` answers 200 on the session variants (cookie +
 // X-CSRF-Token) and 404 on the JWT variants (bearer tokens). Everything here is module scope,
-// not `window`: a second script on the page cannot name these variables. In bearer mode the
-// tokens live in this module's memory by default (gone on reload); `?storage=local` keeps
-// them in localStorage instead, to show what an injected script can then take.
+// not `window`: a second script on the page cannot name these variables.
+//
+// "Remember me" is sent with the login. A session variant then sets a persistent cookie
+// instead of one that ends with the browser. In bearer mode the server answers the same and
+// the page decides: the tokens live in this module's memory by default (gone on reload and
+// when the browser closes), and with "remember me" in localStorage (which outlives both, and
+// which an injected script can read). `?storage=local` ticks the box, for the demo.
 //
 // The DOM is only ever written with textContent, never innerHTML.
 
 const STORAGE_KEY = "authkit.tokens";
 const params = new URLSearchParams(location.search);
-const useLocalStorage = params.get("storage") === "local";
+const rememberByDefault = params.get("storage") === "local";
 
 const state = {
   style: null, // "session" | "bearer"
   csrf: null, // session style: the session's CSRF token (readable by script, by design)
   tokens: null, // bearer style: {access, refresh, expiresAt (ms)}
+  remember: false, // bearer style: whether the tokens are kept in localStorage
   refreshing: null, // the one refresh in flight
   refreshTimer: null,
   products: [],
@@ -40,25 +45,26 @@ function saveTokens(body) {
     refresh: body.refresh_token,
     expiresAt: Date.now() + body.expires_in * 1000,
   };
-  if (useLocalStorage) localStorage.setItem(STORAGE_KEY, JSON.stringify(state.tokens));
+  if (state.remember) localStorage.setItem(STORAGE_KEY, JSON.stringify(state.tokens));
   scheduleRefresh();
 }
 
 function dropTokens() {
   state.tokens = null;
   clearTimeout(state.refreshTimer);
-  if (useLocalStorage) localStorage.removeItem(STORAGE_KEY);
+  localStorage.removeItem(STORAGE_KEY);
 }
 
 function loadStoredTokens() {
   // Read once at start; afterwards this tab works from its own copy (as most single-page apps
-  // do), so a logout in another tab shows what the server does with that copy.
-  if (!useLocalStorage) return;
+  // do), so a logout in another tab shows what the server does with that copy. Tokens are
+  // there only if a login asked to be remembered.
   try {
     state.tokens = JSON.parse(localStorage.getItem(STORAGE_KEY) || "null");
   } catch {
     state.tokens = null;
   }
+  state.remember = state.tokens !== null;
 }
 
 function scheduleRefresh() {
@@ -232,14 +238,22 @@ async function removeFromCart(productId) {
 
 async function login(event) {
   event.preventDefault();
+  const remember = $("remember").checked;
   const result = await api("POST", "/login", {
     username: $("username").value,
     password: $("password").value,
+    remember,
   });
   if (!result.ok) return setStatus(errorText(result), true);
   $("password").value = "";
   if (state.style === "session") state.csrf = result.data.csrf_token;
-  else saveTokens(result.data);
+  else {
+    state.remember = remember;
+    // A login not to be remembered replaces one that was: nothing of it stays on disk.
+    if (!remember) localStorage.removeItem(STORAGE_KEY);
+    saveTokens(result.data);
+  }
+  describeMode();
   showLoggedIn(result.data.username);
   setStatus("");
   await loadCart();
@@ -252,7 +266,7 @@ async function logout(everywhere) {
   // A full navigation to a new history entry: it wipes this document's memory (tokens and
   // anything an injected script left behind), and Back must then load `/` afresh (no-store).
   const next = new URLSearchParams({ logged_out: "1" });
-  if (useLocalStorage) next.set("storage", "local");
+  if (rememberByDefault) next.set("storage", "local");
   location.assign(`/?${next}`);
 }
 
@@ -264,22 +278,26 @@ function describeMode() {
     $("explain").textContent =
       "The session ID is an HttpOnly cookie: script on this page cannot read it, and the " +
       "browser attaches it only to same-site requests (SameSite=Lax). Script can still act " +
-      "as you while the page is open: it can read the CSRF token and call the API.";
+      "as you while the page is open: it can read the CSRF token and call the API. Without " +
+      "\"remember me\" the cookie ends when the browser closes; with it, it lasts the idle " +
+      "timeout, never past the session's absolute timeout.";
     return;
   }
-  $("mode").textContent = useLocalStorage
-    ? "bearer token in localStorage (demo)"
+  $("mode").textContent = state.remember
+    ? "bearer token in localStorage (remember me)"
     : "bearer token in memory";
-  $("explain").textContent = useLocalStorage
-    ? "Tokens are kept in localStorage: they survive a reload, and any script on this " +
-      "origin can read them and use them from anywhere until they expire."
-    : "Tokens are kept in this page's memory only: a reload logs you out, and no cookie is " +
-      "ever sent. A script injected while the page is open can still act as you.";
+  $("explain").textContent = state.remember
+    ? "Tokens are kept in localStorage (\"remember me\"): they survive a reload and a " +
+      "browser restart, and any script on this origin can read them and use them from " +
+      "anywhere until they expire."
+    : "Tokens are kept in this page's memory only: a reload or closing the browser logs you " +
+      "out, and no cookie is ever sent. A script injected while the page is open can still " +
+      "act as you. \"Remember me\" keeps them in localStorage instead.";
   const link = document.createElement("a");
-  link.href = useLocalStorage ? "/" : "/?storage=local";
-  link.textContent = useLocalStorage
-    ? "Keep tokens in memory instead"
-    : "Demo: keep tokens in localStorage";
+  link.href = rememberByDefault ? "/" : "/?storage=local";
+  link.textContent = rememberByDefault
+    ? "Untick \"remember me\" by default"
+    : "Demo: tick \"remember me\" by default";
   $("storage-switch").replaceChildren(link);
   $("storage-switch").hidden = false;
 }
@@ -295,11 +313,12 @@ async function start() {
   document.body.dataset.style = state.style;
   if (state.style === "session" && csrf.ok) state.csrf = (await csrf.json()).csrf_token;
   if (health && health.ok) $("variant").textContent = (await health.json()).variant;
-  describeMode();
   if (products.ok) state.products = (await products.json()).products;
   renderProducts();
 
+  $("remember").checked = rememberByDefault;
   if (state.style === "bearer") loadStoredTokens();
+  describeMode();
   const me = state.style === "session" || state.tokens ? await api("GET", "/me") : null;
   if (me && me.ok) {
     if (state.style === "bearer") scheduleRefresh();
