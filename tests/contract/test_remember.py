@@ -33,7 +33,9 @@ def _remembers_in_cookie(target_id: str) -> bool:
 
 
 def _login(target: Target, **extra: object) -> requests.Response:
-    response = requests.post(target.url + "/login", json={**ALICE, **extra}, timeout=10)
+    response = requests.post(
+        target.url + "/login", json={**ALICE, **extra}, timeout=10, verify=target.verify
+    )
     assert response.status_code == 200, response.text
     return response
 
@@ -64,7 +66,9 @@ def _expiry(morsel: Morsel) -> float | None:
 
 def _me(target: Target, morsel: Morsel) -> int:
     cookies = {morsel.key: morsel.value}
-    return requests.get(target.url + "/me", cookies=cookies, timeout=10).status_code
+    return requests.get(
+        target.url + "/me", cookies=cookies, timeout=10, verify=target.verify
+    ).status_code
 
 
 def test_without_remember_the_credential_ends_with_the_browser(target: Target) -> None:
@@ -112,6 +116,7 @@ def test_with_remember_what_the_declaration_says_changes(target: Target) -> None
             target.url + "/me",
             headers={"Authorization": f"Bearer {body['access_token']}"},
             timeout=10,
+            verify=target.verify,
         )
         assert me.status_code == 200
 
@@ -120,13 +125,15 @@ def test_remember_must_be_a_boolean(target: Target) -> None:
     url = target.url + "/login"
     for value in (1, 0, "true", "", None, [], {}):
         error = assert_json_error(
-            requests.post(url, json={**ALICE, "remember": value}, timeout=10),
+            requests.post(url, json={**ALICE, "remember": value}, timeout=10, verify=target.verify),
             422,
             "validation_error",
         )
         assert set(error["error"]["fields"]) == {"remember"}, (value, error)
     # Every bad field is named at once.
-    both = requests.post(url, json={"username": "", "password": "x", "remember": 1}, timeout=10)
+    both = requests.post(
+        url, json={"username": "", "password": "x", "remember": 1}, timeout=10, verify=target.verify
+    )
     fields = assert_json_error(both, 422, "validation_error")["error"]["fields"]
     assert set(fields) == {"username", "remember"}
 
@@ -155,7 +162,10 @@ def test_remembered_cookie_slides_but_never_outlives_the_absolute_timeout(
         while time.time() < deadline - 1.5:
             time.sleep(0.5)  # busy well within the idle timeout
             response = requests.get(
-                target.url + "/me", cookies={morsel.key: morsel.value}, timeout=10
+                target.url + "/me",
+                cookies={morsel.key: morsel.value},
+                timeout=10,
+                verify=target.verify,
             )
             assert response.status_code == 200, response.text
             again = _session_cookie(response)
