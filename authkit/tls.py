@@ -106,3 +106,52 @@ def connect(url: str, verify: str | bool = True, timeout: float = 10) -> socket.
     except BaseException:
         sock.close()
         raise
+
+
+def issue_once(directory: Path, names: tuple[str, ...]) -> tuple[RunCertificate, bool]:
+    """The certificate in ``directory``, issued there first if any of its files is missing.
+
+    Kept when present: clients trust its CA by file, and a restart that made a new CA would
+    leave them trusting the old one. Returns the certificate and whether it was issued now.
+    """
+    certificate = RunCertificate(
+        ca_path=directory / "ca.pem",
+        chain_path=directory / "server-chain.pem",
+        key_path=directory / "server-key.pem",
+    )
+    paths = (certificate.ca_path, certificate.chain_path, certificate.key_path)
+    if all(path.is_file() and path.stat().st_size for path in paths):
+        return certificate, False
+    certificate = issue(directory, names)
+    # Only nginx's master (root) reads the key here, so none but its owner needs to.
+    certificate.key_path.chmod(0o600)
+    return certificate, True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m authkit.tls DIR [--name NAME ...]``: the compose ``tls`` profile's one-shot
+    certificate service, writing ``ca.pem``, ``server-chain.pem`` and ``server-key.pem``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m authkit.tls",
+        description="Make a CA and a server certificate for this run (trustme) in DIR, "
+        "unless DIR holds one already.",
+    )
+    parser.add_argument("directory", type=Path)
+    parser.add_argument(
+        "--name",
+        action="append",
+        default=[],
+        help="one more name the server certificate is valid for (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    names = tuple(dict.fromkeys([*SERVER_NAMES, *args.name]))
+    certificate, issued = issue_once(args.directory, names)
+    verb = "issued" if issued else "kept"
+    print(f"authkit.tls: {verb} a certificate for {', '.join(names)}; CA: {certificate.ca_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

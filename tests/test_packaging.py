@@ -9,11 +9,15 @@ package the variants import. ``make test-compose`` starts it all for real.
 from __future__ import annotations
 
 import re
+import ssl
 from pathlib import Path
 
 import yaml
+from cryptography import x509
 
+from authkit import tls
 from authkit.variants import VARIANTS
+from shared.settings import MAX_BODY_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -214,3 +218,144 @@ def test_ci_runs_the_compose_test() -> None:
     assert suite and ci.index("make test-compose") > suite.start()
     assert re.search(r"^test-compose:", (ROOT / "Makefile").read_text(), re.MULTILINE)
     assert (ROOT / "compose" / "test-compose").stat().st_mode & 0o111
+
+
+def _tls_conf() -> tuple[str, str]:
+    return (
+        (ROOT / "compose" / "nginx-tls.conf").read_text(),
+        (ROOT / "compose" / "nginx-tls-server.conf").read_text(),
+    )
+
+
+def test_compose_tls_profile_is_its_own() -> None:
+    """The default ``docker compose up`` is unchanged: every service of the HTTPS front is in
+    the ``tls`` profile only, and its nginx is the pinned image the balancer uses."""
+    services = compose()["services"]
+    profile = {name for name, svc in services.items() if "tls" in svc.get("profiles", [])}
+    assert {"tls-certificate", "tls"} <= profile
+    for name in profile:
+        assert services[name]["profiles"] == ["tls"], name
+    assert services["tls"]["image"] == services["lb"]["image"]
+    assert re.fullmatch(r"\$\{NGINX_IMAGE:-nginx:\d+\.\d+\.\d+[^}]*\}", services["tls"]["image"])
+
+
+def test_compose_tls_ports_are_loopback_and_listened_on() -> None:
+    """Published on 127.0.0.1 only, on ports no other service takes; each HTTPS port speaks
+    TLS with HTTP/2 and each plain one redirects to an HTTPS port."""
+    services = compose()["services"]
+    conf, _ = _tls_conf()
+    published = services["tls"]["ports"]
+    assert all(port.startswith("127.0.0.1:") for port in published)
+    host_ports = {int(port.split(":")[1]) for port in published}
+    others = {
+        int(port.split(":")[1])
+        for name, service in services.items()
+        if name != "tls"
+        for port in service.get("ports", [])
+    }
+    assert not host_ports & others
+    container_ports = {int(port.split(":")[2]) for port in published}
+    https = {int(p) for p in re.findall(r"^\s*listen (\d+) ssl http2;", conf, re.MULTILINE)}
+    plain_listen = r"^\s*listen (\d+)(?: default_server)?;"
+    plain = {int(p) for p in re.findall(plain_listen, conf, re.MULTILINE)}
+    assert https and plain and container_ports == https | plain
+    redirects = {int(p) for p in re.findall(r"return 308 https://\$host:(\d+)\$request_uri;", conf)}
+    assert redirects == https
+
+
+def test_compose_tls_certificate_comes_from_the_one_shot_service() -> None:
+    """trustme's CA and server certificate, made by ``python -m authkit.tls`` into a named
+    volume nginx mounts read-only; nginx waits for it to finish; no key in the repository."""
+    document = compose()
+    services = document["services"]
+    maker = services["tls-certificate"]
+    assert maker["command"][:3] == ["python", "-m", "authkit.tls"]
+    assert "restart" not in maker  # one shot
+    volume, directory = maker["volumes"][0].split(":")[:2]
+    assert maker["command"][3] == directory and volume in document["volumes"]
+    front = services["tls"]
+    mounts = {v.split(":")[0]: v.split(":")[1:] for v in front["volumes"]}
+    assert mounts[volume][1] == "ro"
+    certs = mounts[volume][0]
+    conf, _ = _tls_conf()
+    assert f"ssl_certificate {certs}/server-chain.pem;" in conf
+    assert f"ssl_certificate_key {certs}/server-key.pem;" in conf
+    condition = front["depends_on"]["tls-certificate"]["condition"]
+    assert condition == "service_completed_successfully"
+    for path in (ROOT / "compose").rglob("*"):
+        if path.is_file():
+            assert "PRIVATE KEY" not in path.read_text(errors="replace"), path
+
+
+def test_compose_tls_front_mirrors_the_kit_front() -> None:
+    """HSTS for authkit.tls's lifetime on every answer (each location with headers of its own
+    repeats it: nginx inherits none into those), TLS 1.2/1.3, the front's body limit."""
+    conf, server = _tls_conf()
+    hsts = f'add_header Strict-Transport-Security "max-age={tls.HSTS_MAX_AGE_SECONDS}" always;'
+    locations = len(re.findall(r"^location ", server, re.MULTILINE))
+    assert locations and server.count(hsts) == locations + 1  # the server's own, and each
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in server
+    assert "error_page 497 =400" in server  # plain HTTP on an HTTPS port: the JSON 400
+    servers = conf.count("ssl http2;")
+    assert conf.count("include /etc/nginx/authkit-tls-server.conf;") == servers
+    assert f"client_max_body_size {MAX_BODY_BYTES};" in conf
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
+
+
+def test_compose_tls_session_variants_set_secure_host_cookies() -> None:
+    """Each session variant of the default set has a TLS instance on its main instance's
+    store, with COOKIE_SECURE=1 and gunicorn on the TLS nginx's loopback (its network
+    namespace), trusting forwarded headers from 127.0.0.1 only, as ``authkit serve --tls``
+    runs it; the JWT variants are served by their main instances."""
+    services = compose()["services"]
+    conf, _ = _tls_conf()
+    upstreams = dict(re.findall(r"upstream (\w+) \{\s*server ([\w.:-]+);", conf))
+    loopback = {addr.split(":")[1] for addr in upstreams.values() if addr.startswith("127.")}
+    fronted = set()
+    for name, service in services.items():
+        variant = served_variant(service)
+        if not variant or service.get("profiles") != ["tls"]:
+            continue
+        fronted.add(variant)
+        assert VARIANTS[variant].style == "session", name
+        assert service["network_mode"] == "service:tls", name
+        env = service["environment"]
+        assert env["COOKIE_SECURE"] == "1" and env["AUTHKIT_FRONT"] == "none", name
+        assert env["TRUSTED_PROXIES"] == "127.0.0.1", name
+        command = service["command"]
+        assert command[command.index("--host") + 1] == "127.0.0.1", name
+        port = command[command.index("--port") + 1]
+        assert port in loopback, name
+        assert f"127.0.0.1:{port}/health" in service["healthcheck"]["test"][-1], name
+        main = services[name.removesuffix("-tls")]
+        for key in ("REDIS_URL", "DATABASE_URL", "SQLITE_PATH"):
+            assert env.get(key) == main["environment"].get(key), name
+    session_variants = {
+        n for n, v in VARIANTS.items() if v.style == "session" and v.in_default_compare
+    }
+    assert fronted == session_variants & {
+        served_variant(s) for s in services.values() if not s.get("profiles")
+    }
+    named = {addr.split(":")[0] for addr in upstreams.values() if not addr.startswith("127.")}
+    for service_name in named:
+        assert VARIANTS[served_variant(services[service_name])].style == "bearer"
+        assert services["tls"]["depends_on"][service_name]["condition"] == "service_healthy"
+
+
+def test_tls_entry_point_issues_once(tmp_path: Path) -> None:
+    """The certificate service's entry point: a CA and a server certificate for the names
+    asked, chaining to that CA; a second run keeps them (clients trust the CA by file)."""
+    assert tls.main([str(tmp_path), "--name", "tls"]) == 0
+    ca = (tmp_path / "ca.pem").read_bytes()
+    chain = (tmp_path / "server-chain.pem").read_bytes()
+    assert b"PRIVATE KEY" in (tmp_path / "server-key.pem").read_bytes()
+    # The key is the certificate's, and the certificate is the CA's.
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tmp_path / "server-chain.pem", tmp_path / "server-key.pem")
+    leaf = x509.load_pem_x509_certificate(chain)
+    leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(ca))
+    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "tls" in names.get_values_for_type(x509.DNSName)
+    assert tls.main([str(tmp_path)]) == 0
+    assert (tmp_path / "ca.pem").read_bytes() == ca

@@ -49,7 +49,9 @@ FIXED_FACTS: dict[str, str] = {
     "django-sessions (PostgreSQL), 8004 jwt-stateless, 8005 jwt-denylist; with `--profile lb`,\n"
     "8011-8013 are the same three session variants, two instances each behind one nginx; with\n"
     "`--profile spectrum`, 8006 flask-cookie, 8007 django-cache, 8008 django-cached-db, 8009\n"
-    "django-file, 8010 django-signed-cookies, 8014 django-memcached (and its memcached).": "docker-"
+    "django-file, 8010 django-signed-cookies, 8014 django-memcached (and its memcached); with\n"
+    "`--profile tls`, 8015-8019 are the five main variants over HTTPS, in the order of 8001-8005,\n"
+    "and 8020-8024 answer plain HTTP with a 308 to the matching HTTPS port.": "docker-"
     "compose.yml's published ports",
     "RFC 8725 / RFC 9700": "the standards the audit cites",
     "exits 1": "authkit audit's exit status on a finding",
