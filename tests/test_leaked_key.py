@@ -145,6 +145,10 @@ def test_the_table_and_json_carry_every_cell(audited) -> None:
     rows = json.loads(leaked_key_render.to_json(ordered))
     assert [r["target"] for r in rows] == COLUMNS
     assert all(set(CELLS) <= set(r["measured"]) for r in rows)
+    # The README's table is drawn from such a JSON: read back, it is the same results.
+    assert leaked_key_render.from_json(leaked_key_render.to_json(ordered)) == ordered
+    markdown = leaked_key_render.to_markdown(ordered)
+    assert "≠" not in markdown and "contradicting their declaration: 0." in markdown
 
 
 # -- the settings the rotation stands on ----------------------------------------------------

@@ -14,12 +14,18 @@ from pathlib import Path
 
 import pytest
 
+from authkit.audit import leaked_key_render
+from authkit.audit.leaked_key import CELLS, PUBLIC_KEY_ROW, LeakedKeyResult
 from authkit.cli import main
 from authkit.compare import readme
 from authkit.compare import results as results_module
+from authkit.variants import VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+COMMITTED_RUNS = (readme.SAMPLE_RUN, readme.SPECTRUM_RUN, readme.LEAKED_KEY_RUN)
+#: The behaviour row of a cache restart without persistence.
+NO_PERSISTENCE = "restart without persistence (Redis; memcached has none): lost"
 REGENERATE = f"run: authkit report {readme.SAMPLE_RUN} --readme README.md"
 
 #: Phrases of the README's prose that may hold a number outside the generated blocks, each a
@@ -83,7 +89,7 @@ def generated() -> dict[str, str]:
 
 
 def test_the_committed_runs_are_there() -> None:
-    for run in (readme.SAMPLE_RUN, readme.SPECTRUM_RUN):
+    for run in COMMITTED_RUNS:
         assert (ROOT / run / "results.json").is_file(), f"{run}/results.json is not committed"
 
 
@@ -106,6 +112,7 @@ def test_every_generated_block_has_its_markers(generated: dict[str, str]) -> Non
         "browser",
         "spectrum-wall-time",
         "audit-matrix",
+        "leaked-key",
     ],
 )
 def test_block_is_generated_from_the_committed_run(name: str, generated: dict[str, str]) -> None:
@@ -122,6 +129,9 @@ def test_the_blocks_hold_the_figures_they_promise(generated: dict[str, str]) -> 
     assert re.search(r"\d+(-\d+)?% of its lifetime", generated["which-fits"])
     assert re.search(r"\d+ checks: \d+ held", generated["audit-matrix"])
     assert re.fullmatch(r"\d+\.\d minutes on \d+ usable cores", generated["sample-wall-time"])
+    assert re.search(r"\| \d+ / \d+ / \d+ \|", generated["leaked-key"])
+    counted = r"\d+ cells in \d+ columns; contradicting their declaration: \d+\."
+    assert re.search(counted, generated["leaked-key"])
 
 
 def _prose(text: str) -> str:
@@ -165,14 +175,14 @@ def test_a_contradicted_declaration_shows_in_the_tables() -> None:
     row = {line.split(" | ")[0].lstrip("| "): line for line in table.splitlines()}
     assert "≠ declared" in row["credential after `POST /logout`"]
     assert "≠ declared 1" in row["store round trips per authenticated read"]
-    assert "≠ declared sessions, carts, users" in row["Redis restart without persistence: lost"]
+    assert "≠ declared sessions, carts, users" in row[NO_PERSISTENCE]
     assert "≠ declared nothing" in row["Redis crash, append-only file: lost"]
 
 
 def test_the_report_command_writes_every_block(tmp_path: Path) -> None:
     """``authkit report DIR --readme README`` fills emptied markers with what the test above
     expects, from copies of the committed runs beside the README it is given."""
-    for run in (readme.SAMPLE_RUN, readme.SPECTRUM_RUN):
+    for run in COMMITTED_RUNS:
         (tmp_path / run).mkdir(parents=True)
         shutil.copy(ROOT / run / "results.json", tmp_path / run / "results.json")
     emptied = _readme()
@@ -183,3 +193,51 @@ def test_the_report_command_writes_every_block(tmp_path: Path) -> None:
     args = ["report", str(tmp_path / readme.SAMPLE_RUN), "--readme", str(tmp_path / "README.md")]
     assert main(args) == 0
     assert (tmp_path / "README.md").read_text() == _readme()
+
+
+# -- the leaked-key run ---------------------------------------------------------------------
+def _leaked_key_run() -> list[LeakedKeyResult]:
+    path = ROOT / readme.LEAKED_KEY_RUN / "results.json"
+    return leaked_key_render.from_json(path.read_text())
+
+
+def _registry_declarations() -> dict[str, dict[str, object]]:
+    """Every column the leaked-key audit makes, with what the registry declares for it now:
+    a variant's ``key_leak``, and its EdDSA column's (with the public-key cell)."""
+    columns: dict[str, dict[str, object]] = {}
+    for name, variant in VARIANTS.items():
+        leak = variant.key_leak
+        assert leak is not None, f"{name} declares nothing about a leaked key"
+        columns[name] = {key: getattr(leak, key) for key in CELLS}
+        if leak.eddsa is not None:
+            eddsa = {key: getattr(leak.eddsa, key) for key in CELLS}
+            columns[f"{name} (EdDSA)"] = {**eddsa, PUBLIC_KEY_ROW[0]: leak.eddsa.public_key_forges}
+    return columns
+
+
+def test_the_leaked_key_run_measured_what_the_registry_declares() -> None:
+    """The committed run has every variant's column, each audited to the end, each measured
+    cell equal to the declaration it was run against, and those declarations still the
+    registry's: a changed declaration needs the run made again."""
+    results = {r.target: r for r in _leaked_key_run()}
+    declared = _registry_declarations()
+    assert list(results) == list(declared), "the run's columns are not the registry's"
+    for name, result in results.items():
+        assert result.error is None, (name, result.error)
+        assert set(CELLS) <= set(result.measured), name  # precondition: every cell measured
+        assert result.mismatches == [], (name, result.mismatches)
+        assert result.declared == declared[name], (
+            f"{name}: the run was made against other declarations than the registry's: "
+            f"run: authkit audit --leaked-key --json {readme.LEAKED_KEY_RUN}/results.json"
+        )
+
+
+def test_a_contradicted_leaked_key_cell_shows_in_the_table() -> None:
+    results = _leaked_key_run()
+    assert "≠" not in readme.leaked_key_table(results, "run")  # precondition
+    target = next(r for r in results if r.target == "flask-sessions")
+    target.measured["forge_login_any_user"] = "yes"
+    table = readme.leaked_key_table(results, "run")
+    row = next(line for line in table.splitlines() if line.startswith("| key alone logs in"))
+    assert "**yes ≠ declared no**" in row
+    assert "contradicting their declaration: 1." in table

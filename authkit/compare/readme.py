@@ -3,9 +3,11 @@ run, so that no measured or declared figure in the README is typed by hand.
 
 ``authkit report docs/sample-run --readme README.md`` writes every block, and
 ``tests/test_readme.py`` checks that each block equals what this module makes of the
-committed files. Two committed runs feed them: the sample run (a default ``make compare``:
-the main variants under load, counted) and the spectrum run (``authkit compare --variants
-all``: every variant's contract check, probes, restart losses and security audit).
+committed files. Three committed runs feed them: the sample run (a default ``make compare``:
+the main variants under load, counted), the spectrum run (``authkit compare --variants
+all``: every variant's contract check, probes, restart losses and security audit) and the
+leaked-key run (``authkit audit --leaked-key --json``: every variant's leaked-key and
+rotation cells).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from authkit.audit import leaked_key_render
 from authkit.audit import render as audit_render
+from authkit.audit.leaked_key import LeakedKeyResult
 from authkit.audit.runner import AuditMatrix
 from authkit.compare import aggregate, render
 from authkit.compare import results as results_module
@@ -23,6 +27,7 @@ from authkit.compare.results import ResultSet, TargetStatus
 
 SAMPLE_RUN = "docs/sample-run"
 SPECTRUM_RUN = "docs/spectrum-run"
+LEAKED_KEY_RUN = "docs/leaked-key-run"
 #: Sections of the sample run's report that the README shows.
 SAMPLE_SECTIONS = (
     "Counted cost per request (repeatable)",
@@ -37,11 +42,17 @@ def markers(name: str) -> tuple[str, str]:
 
 
 def generated_blocks(
-    root: Path, sample: str = SAMPLE_RUN, spectrum: str = SPECTRUM_RUN
+    root: Path,
+    sample: str = SAMPLE_RUN,
+    spectrum: str = SPECTRUM_RUN,
+    leaked_key: str = LEAKED_KEY_RUN,
 ) -> dict[str, str]:
     """Every generated block of the README, by marker name, from the runs under ``root``."""
     sample_results = results_module.load(root / sample)
     spectrum_results = results_module.load(root / spectrum)
+    leaked_key_results = leaked_key_render.from_json(
+        (root / leaked_key / "results.json").read_text()
+    )
     return {
         "sample-report": sample_report(sample_results, sample),
         "sample-wall-time": wall_time(sample_results),
@@ -51,6 +62,7 @@ def generated_blocks(
         "browser": browser_table(spectrum_results, spectrum),
         "spectrum-wall-time": wall_time(spectrum_results),
         "audit-matrix": audit_matrix(spectrum_results, spectrum),
+        "leaked-key": leaked_key_table(leaked_key_results, leaked_key),
     }
 
 
@@ -176,7 +188,8 @@ def _sizes_cell(target: TargetStatus) -> str:
 
 
 def _lost(target: TargetStatus, persistence: str) -> list[str] | None:
-    """What a Redis crash lost with ``persistence``; None where no Redis was crashed."""
+    """What a cache crash (Redis, or memcached: ``persistence`` "none" only) lost with
+    ``persistence``; None where none was crashed."""
     observed = (target.restart_loss or {}).get(persistence)
     return None if observed is None else list(observed.get("lost", []))
 
@@ -207,9 +220,29 @@ def _remember_cell(target: TargetStatus) -> str:
     }.get(_declared(target, "remember_changes"), str(_declared(target, "remember_changes")))
 
 
+#: How each ``cart_lock`` declaration reads in the behaviour table.
+CART_LOCKS = {
+    "row_lock": "a row lock (`SELECT ... FOR UPDATE`, SQLite `BEGIN IMMEDIATE`)",
+    "add_lock": "a lock key taken with the cache's atomic `add`",
+    "file_lock": "`flock`",
+    "watch_transaction": "Redis `WATCH`/`MULTI`, retried",
+    "atomic_script": "one Lua script per change",
+    "none": "nothing (the cart is in the cookie)",
+}
+
+
+def _cart_lock_cell(target: TargetStatus) -> str:
+    value = _declared(target, "cart_lock")
+    return NOT_RECORDED if value is None else CART_LOCKS.get(value, str(value))
+
+
 def _verified_cell(target: TargetStatus) -> str:
     passed = (target.verification or {}).get("passed")
     return {True: "passed", False: "**FAILED**"}.get(passed, "not run")
+
+
+def _no_persistence_cell(target: TargetStatus) -> str:
+    return _loss_cell(target, "none")
 
 
 #: The rows of the behaviour tables: label, and the cell of one target.
@@ -226,6 +259,7 @@ BEHAVIOUR_ROWS: tuple[tuple[str, Callable[[TargetStatus], str]], ...] = (
         "concurrent cart writes (two tabs)",
         lambda t: "all count" if _declared(t, "cart_in") == "store" else "**last write wins**",
     ),
+    ("concurrent cart writes serialised by", _cart_lock_cell),
     (
         "`GET /me` while the store is down",
         lambda t: "**200**" if _declared(t, "me_while_store_down") == "ok" else "503",
@@ -233,7 +267,7 @@ BEHAVIOUR_ROWS: tuple[tuple[str, Callable[[TargetStatus], str]], ...] = (
     ('`"remember": true` at login gives', _remember_cell),
     ("store round trips per authenticated read", _read_calls_cell),
     ("Redis crash, append-only file: lost", lambda t: _loss_cell(t, "append-only")),
-    ("Redis restart without persistence: lost", lambda t: _loss_cell(t, "none")),
+    ("restart without persistence (Redis; memcached has none): lost", _no_persistence_cell),
 )
 
 
@@ -255,8 +289,8 @@ def behaviour_table(results: ResultSet, family: str, source: str) -> str:
     note = (
         f"From `{source}/results.json`: in brackets, how long the probe saw the old "
         f"credential still accepted, of a {lifetime} s lifetime; store calls and bytes from "
-        "the probe, losses from a private Redis the run crashed (`--restart-loss`; - where "
-        "no Redis was crashed under the variant)."
+        "the probe, losses from a private Redis or memcached the run crashed "
+        "(`--restart-loss`; - where none was crashed under the variant)."
     )
     return "\n" + note + "\n\n" + render._md_table(["behaviour", *names], rows) + "\n"
 
@@ -419,18 +453,21 @@ def _restart_bullet(results: ResultSet, names: list[str]) -> str:
         for n in crashed
         if n not in lossless
     ]
+    title = "**A cache (Redis, memcached) that may restart without persistence**: "
     if not crashed:
-        return "**A Redis that may restart without persistence**: not observed in this run."
-    text = "**A Redis that may restart without persistence**: "
+        return title + "not observed in this run."
+    text = title
     text += f"{_names(lossless)} lost nothing" if lossless else "every variant lost something"
     if losses:
         text += f"; without persistence {'; '.join(losses)}"
     text += "."
-    append_only_lost = [n for n in crashed if _lost(targets[n], "append-only")]
-    if crashed and not append_only_lost:
+    # Only Redis has an append-only file to crash with (memcached: "none" alone).
+    on_redis = [n for n in crashed if _lost(targets[n], "append-only") is not None]
+    append_only_lost = [n for n in on_redis if _lost(targets[n], "append-only")]
+    if on_redis and not append_only_lost:
         text += (
             f" With the append-only file a Redis crash lost nothing in any of the "
-            f"{len(crashed)} Redis-backed variants."
+            f"{len(on_redis)} Redis-backed variants."
         )
     elif append_only_lost:
         text += f" With the append-only file a crash still lost data in {_names(append_only_lost)}."
@@ -487,3 +524,13 @@ def audit_matrix(results: ResultSet, source: str) -> str:
         "wall clock on a machine shared with other work:"
     )
     return "\n" + intro + "\n\n" + audit_render.to_markdown(matrix) + "\n"
+
+
+def leaked_key_table(results: list[LeakedKeyResult], source: str) -> str:
+    """The leaked-key and rotation cells of the committed ``authkit audit --leaked-key`` run,
+    each marked where it contradicts the declaration it was measured against."""
+    note = (
+        f"From `{source}/results.json` (`authkit audit --leaked-key --json`); the polling "
+        "counts are one run's, on a machine shared with other work:"
+    )
+    return "\n" + note + "\n\n" + leaked_key_render.to_markdown(results) + "\n"
