@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
 import requests
@@ -94,6 +95,22 @@ def require_me_ok(client: ApiClient, when: str) -> None:
 
 def held_if(condition: bool, detail: str) -> Observation:
     return Observation(HELD if condition else FINDING, detail)
+
+
+def set_cookie_headers(response: requests.Response) -> list[str]:
+    """Each ``Set-Cookie`` header of ``response``, one cookie each.
+
+    Read from the raw headers: ``response.headers`` joins repeated headers with ", ", which
+    an ``Expires`` date holds too, so no parser could split them again.
+    """
+    return response.raw.headers.getlist("Set-Cookie") if response.raw is not None else []
+
+
+def parse_set_cookie(header: str) -> tuple[str, Morsel]:
+    """One ``Set-Cookie`` header as (name, attributes), by the standard library's parser;
+    :class:`http.cookies.CookieError` or :class:`ValueError` when it is not one cookie."""
+    ((name, morsel),) = SimpleCookie(header).items()
+    return name, morsel
 
 
 def is_envelope(response: requests.Response, status: int | tuple[int, ...]) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from http.cookies import CookieError
 
 import requests
 
@@ -17,7 +18,9 @@ from authkit.audit.checks.base import (
     check,
     held_if,
     is_envelope,
+    parse_set_cookie,
     require_login,
+    set_cookie_headers,
     status_codes,
 )
 from authkit.launcher import Target
@@ -31,10 +34,15 @@ def _unknown_username() -> str:
     return "nobody-" + secrets.token_hex(6)
 
 
-def _cookie_value(response: requests.Response) -> str:
-    """The value of the response's Set-Cookie ("" when it sets none or clears one)."""
-    name_value = response.headers.get("Set-Cookie", "").split(";", 1)[0]
-    return name_value.partition("=")[2]
+def _starts_a_session(response: requests.Response) -> bool:
+    """Whether ``response`` sets a cookie with a value (clearing one starts nothing)."""
+    for header in set_cookie_headers(response):
+        try:
+            if parse_set_cookie(header)[1].coded_value:
+                return True
+        except (CookieError, ValueError):
+            return True  # a cookie the parser refuses may still be a session to a browser
+    return False
 
 
 @check(
@@ -55,7 +63,7 @@ def enumeration_body(target: Target) -> Observation:
         and wrong.json() == unknown.json()
         and set(wrong.headers) - {"Date"} == set(unknown.headers) - {"Date"}
         # A refused login starts no session (a cookie with a value would be one).
-        and not any(_cookie_value(r) for r in (wrong, unknown))
+        and not any(_starts_a_session(r) for r in (wrong, unknown))
     )
     return held_if(same, f"{wrong.status_code} / {unknown.status_code}")
 

@@ -7,6 +7,8 @@ either auth style (or say n/a), kept apart from the JWT-only forgeries in :mod:`
 
 from __future__ import annotations
 
+from http.cookies import CookieError, Morsel
+
 import requests
 
 from authkit.audit.checks.base import (
@@ -17,29 +19,22 @@ from authkit.audit.checks.base import (
     NA,
     TIMEOUT,
     Observation,
+    PreconditionFailed,
     check,
     held_if,
     is_envelope,
     logged_in,
     me_with,
+    parse_set_cookie,
     require,
     require_login,
     require_me_ok,
     session_only,
+    set_cookie_headers,
     status_codes,
 )
 from authkit.clients import BearerClient, SessionClient
 from authkit.launcher import Target
-
-
-def _set_cookie(response: requests.Response) -> dict[str, str]:
-    header = response.headers.get("Set-Cookie", "")
-    name_value, *attributes = [part.strip() for part in header.split(";")]
-    attrs = {"__name__": name_value.partition("=")[0], "__value__": name_value.partition("=")[2]}
-    for attribute in attributes:
-        key, _, value = attribute.partition("=")
-        attrs[key.lower()] = value
-    return attrs
 
 
 @check(
@@ -60,7 +55,7 @@ def session_id_entropy(target: Target) -> Observation:
     # One user, five logins: an ID derived from the username (or anything else about the
     # account) repeats, where five different users would hide it.
     username, password = target.fresh_user()
-    values = [_login_cookie(target, username, password)["__value__"] for _ in range(5)]
+    values = [_login_cookie(target, username, password)[1].coded_value for _ in range(5)]
     # Random IDs share no prefix of 4 characters (odds of 1 in 36**4 for one pair already).
     shared = next(
         (i for i, chars in enumerate(zip(*values, strict=False)) if len(set(chars)) > 1),
@@ -76,14 +71,20 @@ def session_id_entropy(target: Target) -> Observation:
 
 def _login_cookie(
     target: Target, username: str | None = None, password: str | None = None
-) -> dict[str, str]:
-    """The Set-Cookie attributes of a successful login (which must set a cookie)."""
+) -> tuple[str, Morsel]:
+    """The cookie a successful login sets first (it must set one): its name and attributes."""
     if username is None or password is None:
         username, password = target.fresh_user()
     response = target.client().login(username, password)
     require_login(response)
-    require("Set-Cookie" in response.headers, "the login set no cookie")
-    return _set_cookie(response)
+    headers = set_cookie_headers(response)
+    require(bool(headers), "the login set no cookie")
+    try:
+        return parse_set_cookie(headers[0])
+    except (CookieError, ValueError) as exc:
+        raise PreconditionFailed(
+            f"the login's Set-Cookie does not parse: {headers[0][:60]!r}"
+        ) from exc
 
 
 @check(
@@ -122,7 +123,7 @@ def fixation(target: Target) -> Observation:
 def unissued_id(target: Target) -> Observation:
     if not_here := session_only(target):
         return not_here
-    name = _login_cookie(target)["__name__"]
+    name, _ = _login_cookie(target)
     planted = "attackerchosen" + "a" * 30
     fresh = target.client()
     fresh.http.cookies.set(name, planted)
@@ -144,8 +145,8 @@ def unissued_id(target: Target) -> Observation:
 def cookie_httponly(target: Target) -> Observation:
     if not_here := session_only(target):
         return not_here
-    attrs = _login_cookie(target)
-    return held_if("httponly" in attrs, "HttpOnly" if "httponly" in attrs else "no HttpOnly")
+    _, cookie = _login_cookie(target)
+    return held_if(bool(cookie["httponly"]), "HttpOnly" if cookie["httponly"] else "no HttpOnly")
 
 
 @check(
@@ -157,7 +158,7 @@ def cookie_httponly(target: Target) -> Observation:
 def cookie_samesite(target: Target) -> Observation:
     if not_here := session_only(target):
         return not_here
-    value = _login_cookie(target).get("samesite", "")
+    value = _login_cookie(target)[1]["samesite"]
     return held_if(value.lower() in {"lax", "strict"}, f"SameSite={value or 'absent'}")
 
 
@@ -170,9 +171,9 @@ def cookie_samesite(target: Target) -> Observation:
 def cookie_scope(target: Target) -> Observation:
     if not_here := session_only(target):
         return not_here
-    attrs = _login_cookie(target)
-    ok = attrs.get("path") == "/" and "domain" not in attrs
-    return held_if(ok, f"Path={attrs.get('path')}, Domain={attrs.get('domain', 'none')}")
+    _, cookie = _login_cookie(target)
+    ok = cookie["path"] == "/" and not cookie["domain"]
+    return held_if(ok, f"Path={cookie['path'] or None}, Domain={cookie['domain'] or 'none'}")
 
 
 @check(

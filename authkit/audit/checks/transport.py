@@ -12,7 +12,7 @@ check: those rows say so (``authkit audit --tls`` serves the variants over HTTPS
 from __future__ import annotations
 
 import re
-from http.cookies import CookieError, SimpleCookie
+from http.cookies import CookieError
 from urllib.parse import urlsplit
 
 import requests
@@ -24,9 +24,11 @@ from authkit.audit.checks.base import (
     check,
     held_if,
     logged_in,
+    parse_set_cookie,
     require,
     require_login,
     session_only,
+    set_cookie_headers,
 )
 from authkit.launcher import Target
 from authkit.services import bracketed
@@ -130,11 +132,11 @@ def hsts(target: Target) -> Observation:
 
 def _cookie_problems(label: str, response: requests.Response) -> tuple[int, list[str]]:
     """(cookies set, what is wrong with each): ``Secure``, ``__Host-``, Path=/, no Domain."""
-    headers = response.raw.headers.getlist("Set-Cookie") if response.raw else []
+    headers = set_cookie_headers(response)
     problems = []
     for header in headers:
         try:
-            ((name, morsel),) = SimpleCookie(header).items()
+            name, morsel = parse_set_cookie(header)
         except (CookieError, ValueError):
             problems.append(f"{label}: unparsable {header[:60]!r}")
             continue
