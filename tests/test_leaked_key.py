@@ -14,10 +14,12 @@ import json
 import secrets
 from collections.abc import Iterator
 
+import jwt
 import pytest
 
 from authkit.audit import leaked_key_render
 from authkit.audit.forgers import DjangoCookieFormat, forger_for, password_hash
+from authkit.audit.hs256_by_hand import hs256_token
 from authkit.audit.leaked_key import (
     CELLS,
     PUBLIC_KEY_ROW,
@@ -175,6 +177,17 @@ def test_hs256_fallbacks_verify_and_never_sign() -> None:
     assert set(keys.by_kid) == {hmac_key(current).kid, hmac_key(old).kid}
     eddsa_free = key_set_from_env(current, env={"JWT_ALGORITHM": "HS256"}, fallbacks=())
     assert set(eddsa_free.by_kid) == {hmac_key(current).kid}
+
+
+def test_the_hand_made_hs256_signature_is_one_pyjwt_accepts() -> None:
+    """The public-key forger and the key-confusion check sign by hand: a signature PyJWT
+    would reject anyway would make "the public key alone forges nothing" vacuous."""
+    key = secrets.token_bytes(32)
+    token = hs256_token({"typ": "JWT", "alg": "none", "kid": "k1"}, {"sub": "alice"}, key)
+    assert jwt.get_unverified_header(token) == {"typ": "JWT", "alg": "HS256", "kid": "k1"}
+    assert jwt.decode(token, key, algorithms=["HS256"]) == {"sub": "alice"}
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(token, secrets.token_bytes(32), algorithms=["HS256"])
 
 
 def test_an_anonymous_id_signed_with_a_fallback_keeps_its_nonce_under_the_new_key() -> None:

@@ -15,9 +15,6 @@ server refuses it is measured, not assumed.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import importlib
 import json
 import secrets
@@ -35,6 +32,7 @@ from django.utils.crypto import salted_hmac
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
+from authkit.audit.hs256_by_hand import hs256_token
 from authkit.clients import BearerClient, SessionClient
 from authkit.launcher import Target
 from authkit.variants import KeyLeak
@@ -426,25 +424,15 @@ class JwtEdDSA(Jwt):
         return JwtPublicKeyOnly(self.target, _public_pem(self.key))
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 class JwtPublicKeyOnly(Jwt):
     """An attacker with the published Ed25519 public key only: the one signature it can
     make is an HS256 one keyed with the public key, under the key's own ``kid`` (the
     algorithm-confusion attack, RFC 8725 §2.1). PyJWT refuses to HMAC with a PEM key, so
-    the attacker does it with :mod:`hmac`."""
+    the attacker does it by hand (:mod:`authkit.audit.hs256_by_hand`)."""
 
     def signing_key(self, key: str) -> Key:
         public = serialization.load_pem_public_key(key.encode())
         return Key(ed25519_thumbprint(public), HS256, verifying=key.encode())  # type: ignore[arg-type]
 
     def encode(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> str:
-        header = {**headers, "alg": HS256}
-        segments = [
-            _b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, payload)
-        ]
-        signing_input = ".".join(segments).encode()
-        mac = hmac.new(self.key.encode(), signing_input, hashlib.sha256).digest()
-        return f"{signing_input.decode()}.{_b64url(mac)}"
+        return hs256_token(headers, payload, self.key.encode())

@@ -7,9 +7,6 @@ other concern forges tokens.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import threading
 import time
@@ -37,13 +34,9 @@ from authkit.audit.checks.base import (
     me_with,
     require,
 )
+from authkit.audit.hs256_by_hand import hs256_token, json_segment
 from authkit.clients import BearerClient
 from authkit.launcher import Target
-
-
-def _b64(data: dict[str, Any]) -> str:
-    raw = json.dumps(data, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def _parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -104,7 +97,7 @@ def jwt_alg_none(target: Target) -> Observation:
     _, token = _accepted_token(target)
     header, payload = _parts(token)
     forged = {
-        alg: f"{_b64({**header, 'alg': alg})}.{_b64(payload)}."
+        alg: f"{json_segment({**header, 'alg': alg})}.{json_segment(payload)}."
         for alg in ("none", "None", "NONE", "nOnE")
     }
     return _forged_refused(target, forged)
@@ -130,15 +123,9 @@ def jwt_key_confusion(target: Target) -> Observation:
             payload, attacker, algorithm="RS256", headers={**header, "alg": "RS256"}
         ),
         # PyJWT refuses to HMAC with a PEM key, as it should; done by hand, as an attacker.
-        "HS256 keyed with a PEM": _hs256_raw(header, payload, public_pem),
+        "HS256 keyed with a PEM": hs256_token(header, payload, public_pem),
     }
     return _forged_refused(target, forged)
-
-
-def _hs256_raw(header: dict[str, Any], payload: dict[str, Any], key: bytes) -> str:
-    signing_input = f"{_b64({**header, 'alg': 'HS256'})}.{_b64(payload)}"
-    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
-    return signing_input + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
 
 
 @check(
@@ -229,7 +216,7 @@ def jwt_kid(target: Target) -> Observation:
     _, token = _accepted_token(target)
     header, payload = _parts(token)
     forged = {
-        kid: _hs256_raw({**header, "kid": kid}, payload, key)
+        kid: hs256_token({**header, "kid": kid}, payload, key)
         for kid, key in (
             ("../../../../dev/null", b""),
             ("' OR '1'='1", b"x"),
