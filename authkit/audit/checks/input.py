@@ -206,11 +206,25 @@ def oversized_header(target: Target) -> Observation:
     "gunicorn deployment docs (buffering proxy); ASVS 5.0 13.1.3 (resource limits)",
 )
 def slow_clients(target: Target) -> Observation:
-    result = slow_client_probe(
-        target.url, target.verify, connections=50, probes=6, probe_timeout=3.0
-    )
+    # A server that gives each slow client a thread leaves probes unanswered: judged at
+    # once. Every probe answered but the median over the bound can also be a burst of the
+    # neighbours' load on a tiny baseline (26.7x seen once in six CI runs): the probe runs
+    # again, up to _SLOW_CLIENT_ATTEMPTS times, and a server that is really slowed down
+    # stays over the bound in every one.
+    runs = 0
+    while True:
+        runs += 1
+        result = slow_client_probe(
+            target.url, target.verify, connections=50, probes=6, probe_timeout=3.0
+        )
+        if result.held or result.answered < result.probes or runs == _SLOW_CLIENT_ATTEMPTS:
+            break
     return held_if(
         result.held,
         f"{result.answered}/{result.probes} answered, median {result.delay_ratio:.1f}x "
-        f"the same probe without them",
+        f"the same probe without them ({runs} of at most {_SLOW_CLIENT_ATTEMPTS} runs)",
     )
+
+
+#: Runs of the slow-client probe before a slowed-but-answered verdict (see slow_clients).
+_SLOW_CLIENT_ATTEMPTS = 3
